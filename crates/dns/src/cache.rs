@@ -1,0 +1,314 @@
+//! A TTL-respecting, size-bounded answer cache shared across threads.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use lru::LruCache;
+
+use crate::{Answer, LookupError, Mx, Name, RecordType, Resolver, Txt};
+
+/// Limits of a [`CachingResolver`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheConfig {
+    /// Most answers kept; the least recently used goes first.
+    pub capacity: NonZeroUsize,
+    /// Longest time an answer with records is kept, whatever its TTL says.
+    pub max_ttl: Duration,
+    /// Longest time a NODATA or NXDOMAIN answer is kept (RFC 2308 §5 suggests hours at most).
+    pub max_negative_ttl: Duration,
+}
+
+impl Default for CacheConfig {
+    /// 10 000 answers, one day for records, one hour for negative answers.
+    fn default() -> Self {
+        CacheConfig {
+            capacity: NonZeroUsize::new(10_000).unwrap_or(NonZeroUsize::MIN),
+            max_ttl: Duration::from_secs(86_400),
+            max_negative_ttl: Duration::from_secs(3_600),
+        }
+    }
+}
+
+impl CacheConfig {
+    /// The default limits with another capacity.
+    pub fn with_capacity(capacity: NonZeroUsize) -> CacheConfig {
+        CacheConfig {
+            capacity,
+            ..CacheConfig::default()
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Cached {
+    Txt(Answer<Txt>),
+    A(Answer<Ipv4Addr>),
+    Aaaa(Answer<Ipv6Addr>),
+    Mx(Answer<Mx>),
+    Ptr(Answer<Name>),
+}
+
+struct Entry {
+    answer: Cached,
+    stored_at: Instant,
+    expires_at: Instant,
+}
+
+type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
+
+/// Keeps answers of the inner resolver for as long as their TTL allows, bounded in number.
+///
+/// Records, NODATA and NXDOMAIN answers are cached (RFC 2308 negative caching); failures
+/// never are, and an answer with TTL 0 is not kept. A cached answer comes back with its TTL
+/// lowered by the time it has spent in the cache. Clones share one cache, so build one per
+/// process and hand clones (or references) to every task and thread.
+///
+/// Two lookups of the same uncached name at the same moment both reach the inner resolver.
+///
+/// # Example
+/// ```
+/// use mailproof_dns::{CacheConfig, CachingResolver, Name, Resolver, ZoneResolver};
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let mut zone = ZoneResolver::new();
+/// let name: Name = "example.com".parse()?;
+/// zone.add_txt(name.clone(), &["v=spf1 -all"]);
+/// let cache = CachingResolver::new(zone, CacheConfig::default());
+/// let first = cache.txt(&name).await.unwrap();
+/// let second = cache.txt(&name).await.unwrap(); // served from memory
+/// assert_eq!(first.records(), second.records());
+/// assert_eq!(cache.len(), 1);
+/// # Ok::<(), mailproof_dns::NameError>(())
+/// # })?;
+/// # Ok::<(), mailproof_dns::NameError>(())
+/// ```
+#[derive(Clone)]
+pub struct CachingResolver<R> {
+    inner: R,
+    config: CacheConfig,
+    entries: Arc<Mutex<LruCache<(RecordType, Name), Entry>>>,
+    clock: Clock,
+}
+
+impl<R> fmt::Debug for CachingResolver<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachingResolver")
+            .field("config", &self.config)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Resolver> CachingResolver<R> {
+    /// Caches the answers of `inner` within `config`'s limits.
+    pub fn new(inner: R, config: CacheConfig) -> CachingResolver<R> {
+        CachingResolver::with_clock(inner, config, Instant::now)
+    }
+
+    /// Like [`CachingResolver::new`] with another source of the current time, so tests can
+    /// let TTLs run out without waiting.
+    pub fn with_clock(
+        inner: R,
+        config: CacheConfig,
+        clock: impl Fn() -> Instant + Send + Sync + 'static,
+    ) -> CachingResolver<R> {
+        CachingResolver {
+            inner,
+            config,
+            entries: Arc::new(Mutex::new(LruCache::new(config.capacity))),
+            clock: Arc::new(clock),
+        }
+    }
+}
+
+impl<R> CachingResolver<R> {
+    /// The wrapped resolver.
+    pub fn inner(&self) -> &R {
+        &self.inner
+    }
+
+    /// Answers held now, expired ones included until they are looked up or pushed out.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drops every cached answer.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<(RecordType, Name), Entry>> {
+        // A panic while holding the lock cannot leave an entry half-written (each operation
+        // is one LruCache call), so a poisoned cache is still consistent.
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn get(&self, key: &(RecordType, Name)) -> Option<Cached> {
+        let now = (self.clock)();
+        let mut entries = self.lock();
+        let entry = entries.get(key)?;
+        if now >= entry.expires_at {
+            entries.pop(key);
+            return None;
+        }
+        let remaining = entry.expires_at.saturating_duration_since(now).as_secs();
+        let elapsed = now.saturating_duration_since(entry.stored_at).as_secs();
+        let answer = entry.answer.clone();
+        drop(entries);
+        // Report the TTL left, rounded so that it never exceeds the original.
+        let lower = |ttl: u32| -> u32 {
+            let left = u64::from(ttl).saturating_sub(elapsed).min(remaining.max(1));
+            u32::try_from(left).unwrap_or(ttl)
+        };
+        Some(match answer {
+            Cached::Txt(a) => Cached::Txt(a.clone().with_ttl(lower(a.ttl_seconds()))),
+            Cached::A(a) => Cached::A(a.clone().with_ttl(lower(a.ttl_seconds()))),
+            Cached::Aaaa(a) => Cached::Aaaa(a.clone().with_ttl(lower(a.ttl_seconds()))),
+            Cached::Mx(a) => Cached::Mx(a.clone().with_ttl(lower(a.ttl_seconds()))),
+            Cached::Ptr(a) => Cached::Ptr(a.clone().with_ttl(lower(a.ttl_seconds()))),
+        })
+    }
+
+    fn put<T>(&self, key: (RecordType, Name), answer: &Answer<T>, wrap: impl FnOnce() -> Cached) {
+        let limit = if answer.is_void() {
+            self.config.max_negative_ttl
+        } else {
+            self.config.max_ttl
+        };
+        let keep = Duration::from_secs(answer.ttl_seconds().into()).min(limit);
+        if keep.is_zero() {
+            return;
+        }
+        let now = (self.clock)();
+        let entry = Entry {
+            answer: wrap(),
+            stored_at: now,
+            expires_at: now + keep,
+        };
+        self.lock().put(key, entry);
+    }
+}
+
+macro_rules! cached_lookup {
+    ($self:ident, $key:expr, $variant:ident, $lookup:expr) => {{
+        let key = $key;
+        if let Some(Cached::$variant(answer)) = $self.get(&key) {
+            return Ok(answer);
+        }
+        let answer = $lookup.await?;
+        $self.put(key, &answer, || Cached::$variant(answer.clone()));
+        Ok(answer)
+    }};
+}
+
+impl<R: Resolver> Resolver for CachingResolver<R> {
+    async fn txt(&self, name: &Name) -> Result<Answer<Txt>, LookupError> {
+        cached_lookup!(
+            self,
+            (RecordType::Txt, name.clone()),
+            Txt,
+            self.inner.txt(name)
+        )
+    }
+
+    async fn a(&self, name: &Name) -> Result<Answer<Ipv4Addr>, LookupError> {
+        cached_lookup!(self, (RecordType::A, name.clone()), A, self.inner.a(name))
+    }
+
+    async fn aaaa(&self, name: &Name) -> Result<Answer<Ipv6Addr>, LookupError> {
+        cached_lookup!(
+            self,
+            (RecordType::Aaaa, name.clone()),
+            Aaaa,
+            self.inner.aaaa(name)
+        )
+    }
+
+    async fn mx(&self, name: &Name) -> Result<Answer<Mx>, LookupError> {
+        cached_lookup!(
+            self,
+            (RecordType::Mx, name.clone()),
+            Mx,
+            self.inner.mx(name)
+        )
+    }
+
+    async fn ptr(&self, ip: IpAddr) -> Result<Answer<Name>, LookupError> {
+        cached_lookup!(
+            self,
+            (RecordType::Ptr, Name::reverse(ip)),
+            Ptr,
+            self.inner.ptr(ip)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+    use crate::{FailureKind, ZoneResolver};
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    /// A clock the test moves by hand.
+    fn manual_clock() -> (Arc<AtomicU64>, impl Fn() -> Instant + Send + Sync + 'static) {
+        let start = Instant::now();
+        let offset = Arc::new(AtomicU64::new(0));
+        let handle = Arc::clone(&offset);
+        (offset, move || {
+            start + Duration::from_secs(handle.load(Ordering::SeqCst))
+        })
+    }
+
+    #[test]
+    fn expires_with_ttl_and_counts_down() {
+        let name: Name = "example.com".parse().unwrap();
+        let mut zone = ZoneResolver::new();
+        zone.add_txt(name.clone(), &["x"]);
+        let (offset, clock) = manual_clock();
+        let cache = CachingResolver::with_clock(zone, CacheConfig::default(), clock);
+        block_on(async {
+            assert_eq!(cache.txt(&name).await.unwrap().ttl_seconds(), 300);
+            offset.store(100, Ordering::SeqCst);
+            assert_eq!(cache.txt(&name).await.unwrap().ttl_seconds(), 200);
+            offset.store(300, Ordering::SeqCst);
+            // expired: fetched again with the full TTL
+            assert_eq!(cache.txt(&name).await.unwrap().ttl_seconds(), 300);
+        });
+    }
+
+    #[test]
+    fn failures_are_not_cached_and_capacity_is_bounded() {
+        let mut zone = ZoneResolver::new();
+        let slow: Name = "slow.example".parse().unwrap();
+        zone.fail(slow.clone(), FailureKind::Timeout);
+        let cache = CachingResolver::new(
+            zone,
+            CacheConfig::with_capacity(NonZeroUsize::new(2).unwrap()),
+        );
+        block_on(async {
+            assert!(cache.txt(&slow).await.is_err());
+            assert!(cache.is_empty());
+            for n in ["a.example", "b.example", "c.example"] {
+                let name: Name = n.parse().unwrap();
+                assert!(cache.txt(&name).await.unwrap().is_nx_domain());
+            }
+            assert_eq!(cache.len(), 2);
+        });
+    }
+}
