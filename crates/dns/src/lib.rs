@@ -46,7 +46,7 @@
 //!
 //! # Crate features
 //! - `tokio` (default): [`Timeout`], which bounds each lookup with tokio's timer.
-//! - `zone-file`: [`ZoneResolver::load_zone_file`], reading RFC 1035 master files with
+//! - `zone-file` (default): [`ZoneResolver::load_zone_file`], reading RFC 1035 master files with
 //!   NLnet Labs' `domain` parser.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

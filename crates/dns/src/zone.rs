@@ -269,12 +269,13 @@ mod file {
             #[source]
             source: std::io::Error,
         },
-        /// The master-file syntax is wrong at `line`, `column` (1-based).
+        /// The master-file syntax is wrong at `line`, `column`.
         #[error("zone file syntax error at line {line}, column {column}: {message}")]
         Syntax {
             /// 1-based line number.
             line: usize,
-            /// 1-based column.
+            /// 1-based column where the parser stopped, or 0 when the error is in the token
+            /// that ends the line.
             column: usize,
             /// The parser's description.
             message: String,
@@ -289,6 +290,10 @@ mod file {
             #[source]
             source: crate::NameError,
         },
+        /// The zone-file parser failed internally on this input (a bug in the parser that the
+        /// loader contained); the file is malformed in a way it does not report precisely.
+        #[error("zone file could not be parsed (parser failure on malformed input)")]
+        ParserFailure,
         /// `$INCLUDE`, which this loader does not follow.
         #[error("$INCLUDE is not supported")]
         IncludeUnsupported,
@@ -327,10 +332,18 @@ mod file {
             // Build into a copy so a file with an error adds nothing.
             let mut staged = self.clone();
             loop {
-                let entry = match zonefile.next_entry() {
-                    Ok(Some(entry)) => entry,
-                    Ok(None) => break,
-                    Err(error) => return Err(syntax_error(&error)),
+                // `domain` 0.12 can panic on some malformed input (an index out of bounds for
+                // an unterminated parenthesis in TXT data, found by our tests). A zone file is
+                // untrusted input, so contain that here: `zonefile` and `staged` are dropped on
+                // this path, so no state the panic interrupted is ever used again.
+                let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    zonefile.next_entry()
+                }));
+                let entry = match next {
+                    Ok(Ok(Some(entry))) => entry,
+                    Ok(Ok(None)) => break,
+                    Ok(Err(error)) => return Err(syntax_error(&error)),
+                    Err(_) => return Err(ZoneFileError::ParserFailure),
                 };
                 let record = match entry {
                     Entry::Record(record) => record,
@@ -437,6 +450,13 @@ mod file {
         let line = parts.next().and_then(|s| s.trim().parse().ok());
         let column = parts.next().and_then(|s| s.trim().parse().ok());
         match (line, column, parts.next()) {
+            // The scanner reports where it stopped; when the offending token ended its line
+            // that is column 1 of the next line, so point back at the token's line.
+            (Some(line), Some(1), Some(message)) if line > 1 => ZoneFileError::Syntax {
+                line: line - 1,
+                column: 0,
+                message: message.trim().to_owned(),
+            },
             (Some(line), Some(column), Some(message)) => ZoneFileError::Syntax {
                 line,
                 column,
