@@ -1,0 +1,463 @@
+//! Byte-level decoders shared by header and body handling: base64,
+//! quoted-printable, RFC 2047 encoded words and charsets.
+//!
+//! The transfer decoders are lenient (they skip what they cannot decode) and
+//! report through their return value whether anything was skipped; callers
+//! turn that into a [`Defect`](crate::Defect).
+
+use std::borrow::Cow;
+
+use encoding_rs::Encoding;
+
+/// A charset that text can be decoded from.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Charset {
+    /// One of the WHATWG encodings, as `encoding_rs` implements them.
+    Whatwg(&'static Encoding),
+    /// UTF-7 (RFC 2152), which WHATWG leaves out but old mail uses.
+    Utf7,
+}
+
+/// UTF-8, the fallback for absent or unknown charsets.
+pub(crate) const UTF_8: Charset = Charset::Whatwg(encoding_rs::UTF_8);
+
+/// Looks a charset label up (WHATWG labels, as `encoding_rs` knows them, plus
+/// UTF-7), after dropping an RFC 2231 language suffix (`us-ascii*en`).
+/// `utf8` is accepted as a common misspelling of `utf-8`.
+pub(crate) fn charset(label: &[u8]) -> Option<Charset> {
+    let label = label.split(|&b| b == b'*').next().unwrap_or(label);
+    let label = label.trim_ascii();
+    if label.eq_ignore_ascii_case(b"utf8") {
+        return Some(UTF_8);
+    }
+    if label.eq_ignore_ascii_case(b"utf-7") || label.eq_ignore_ascii_case(b"unicode-1-1-utf-7") {
+        return Some(Charset::Utf7);
+    }
+    Encoding::for_label(label).map(Charset::Whatwg)
+}
+
+/// Decodes `bytes` in `charset` to UTF-8, replacing malformed sequences with
+/// U+FFFD. Borrows when the bytes are already valid UTF-8 (and ASCII-compatible
+/// in `charset`).
+pub(crate) fn decode_with(charset: Charset, bytes: &[u8]) -> Cow<'_, str> {
+    match charset {
+        Charset::Whatwg(encoding) => {
+            if encoding == encoding_rs::UTF_8
+                || (encoding.is_ascii_compatible() && bytes.is_ascii())
+            {
+                return String::from_utf8_lossy(bytes);
+            }
+            encoding.decode_without_bom_handling(bytes).0
+        }
+        Charset::Utf7 if !bytes.contains(&b'+') => String::from_utf8_lossy(bytes),
+        Charset::Utf7 => Cow::Owned(decode_utf7(bytes)),
+    }
+}
+
+/// RFC 2152 UTF-7: `+` starts modified base64 of UTF-16BE, ended by `-`
+/// (absorbed) or any other non-base64 byte; `+-` is a literal `+`.
+fn decode_utf7(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut units: Vec<u16> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        i += 1;
+        if b != b'+' {
+            out.push(if b.is_ascii() {
+                char::from(b)
+            } else {
+                char::REPLACEMENT_CHARACTER
+            });
+            continue;
+        }
+        if bytes.get(i) == Some(&b'-') {
+            out.push('+');
+            i += 1;
+            continue;
+        }
+        let (mut acc, mut bits) = (0u32, 0u32);
+        units.clear();
+        while let Some(v) = bytes.get(i).copied().and_then(base64_value) {
+            acc = (acc << 6) | u32::from(v);
+            bits += 6;
+            if bits >= 16 {
+                bits -= 16;
+                // The low 16 bits are the unit.
+                units.push(u16::try_from((acc >> bits) & 0xffff).unwrap_or(0xfffd));
+                acc &= (1 << bits) - 1;
+            }
+            i += 1;
+        }
+        out.extend(
+            char::decode_utf16(units.iter().copied())
+                .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)),
+        );
+        if bytes.get(i) == Some(&b'-') {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Decodes `bytes` labelled with charset `label`; `None` if the label is
+/// unknown.
+pub(crate) fn decode_charset<'a>(label: &[u8], bytes: &'a [u8]) -> Option<Cow<'a, str>> {
+    charset(label).map(|cs| decode_with(cs, bytes))
+}
+
+fn base64_value(b: u8) -> Option<u8> {
+    match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
+/// Decodes base64 (RFC 2045 §6.8), appending to `out`. White space and line
+/// breaks are skipped silently; any other character outside the alphabet,
+/// data after padding, or a truncated last group makes the result `false`
+/// (the rest is still decoded).
+pub(crate) fn decode_base64(input: &[u8], out: &mut Vec<u8>) -> bool {
+    let mut clean = true;
+    let mut acc: u32 = 0;
+    let mut bits = 0u32;
+    let mut padding = false;
+    out.reserve(input.len() / 4 * 3);
+    for &b in input {
+        if let Some(v) = base64_value(b) {
+            if padding {
+                // Data after "=": a second encoded stream glued on; keep going.
+                clean = false;
+                padding = false;
+            }
+            acc = (acc << 6) | u32::from(v);
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                // Truncation to the low byte is the point.
+                #[allow(clippy::cast_possible_truncation)]
+                out.push((acc >> bits) as u8);
+                acc &= (1 << bits) - 1;
+            }
+        } else if b == b'=' {
+            if !padding {
+                padding = true;
+                if bits == 0 {
+                    // Padding where no group is open.
+                    clean = false;
+                }
+                // The bits left over before padding are zero fill.
+                acc = 0;
+                bits = 0;
+            }
+        } else if !matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+            clean = false;
+        }
+    }
+    if bits >= 6 {
+        // A lone sextet cannot make a byte.
+        clean = false;
+    }
+    clean
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes quoted-printable (RFC 2045 §6.7), appending to `out`.
+///
+/// `=XX` becomes a byte, `=` before a line break (soft line break, white
+/// space allowed between) disappears with the break, and with `header` set
+/// (RFC 2047 "Q" encoding) `_` becomes a space. Trailing white space before
+/// a hard line break is removed, as §6.7 rule 3 asks. Returns `false` when an
+/// `=` is not followed by two hex digits or a line break (it is then kept).
+pub(crate) fn decode_quoted_printable(input: &[u8], header: bool, out: &mut Vec<u8>) -> bool {
+    let mut clean = true;
+    out.reserve(input.len());
+    // Where the current run of literal (not =20-encoded) white space began.
+    let mut padding_from: Option<usize> = None;
+    let mut i = 0;
+    while i < input.len() {
+        let b = input[i];
+        match b {
+            b'=' => {
+                if let (Some(h), Some(l)) = (
+                    input.get(i + 1).copied().and_then(hex_value),
+                    input.get(i + 2).copied().and_then(hex_value),
+                ) {
+                    out.push(h << 4 | l);
+                    padding_from = None;
+                    i += 3;
+                    continue;
+                }
+                // Soft line break: "=" *WSP CRLF (or LF, or end of input).
+                let mut j = i + 1;
+                while j < input.len() && matches!(input[j], b' ' | b'\t') {
+                    j += 1;
+                }
+                // White space before a soft break is content, not padding.
+                match input.get(j..) {
+                    Some([b'\r', b'\n', ..]) => (i, padding_from) = (j + 2, None),
+                    Some([b'\n', ..]) => (i, padding_from) = (j + 1, None),
+                    Some([]) => i = j,
+                    _ => {
+                        clean = false;
+                        out.push(b'=');
+                        padding_from = None;
+                        i += 1;
+                    }
+                }
+            }
+            b'_' if header => {
+                out.push(b' ');
+                padding_from = None;
+                i += 1;
+            }
+            b'\r' | b'\n' if !header => {
+                // Hard line break: drop transport padding before it.
+                if let Some(from) = padding_from.take() {
+                    out.truncate(from);
+                }
+                out.push(b);
+                i += 1;
+            }
+            b' ' | b'\t' => {
+                padding_from.get_or_insert(out.len());
+                out.push(b);
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                padding_from = None;
+                i += 1;
+            }
+        }
+    }
+    clean
+}
+
+/// One RFC 2047 encoded word found at the start of some input.
+pub(crate) struct EncodedWord<'a> {
+    /// Bytes consumed, `=?` through `?=`.
+    pub(crate) len: usize,
+    pub(crate) charset: &'a [u8],
+    pub(crate) base64: bool,
+    pub(crate) text: &'a [u8],
+}
+
+/// Recognises an encoded word at the start of `input`.
+///
+/// ```text
+/// encoded-word = "=?" charset "?" encoding "?" encoded-text "?="   ; RFC 2047 §2
+/// ```
+///
+/// Lenient as mail in the wild needs: the encoded text may contain spaces
+/// and folding (both removed by the callers' decoders), and the charset may
+/// carry an RFC 2231 `*language` suffix.
+pub(crate) fn encoded_word(input: &[u8]) -> Option<EncodedWord<'_>> {
+    let rest = input.strip_prefix(b"=?")?;
+    let cs_len = rest.iter().position(|&b| b == b'?')?;
+    let charset = &rest[..cs_len];
+    if charset.is_empty() || charset.iter().any(|&b| b <= b' ' || b == b'=' || b >= 0x7f) {
+        return None;
+    }
+    let rest = &rest[cs_len + 1..];
+    let base64 = match rest {
+        [b'B' | b'b', b'?', ..] => true,
+        [b'Q' | b'q', b'?', ..] => false,
+        _ => None?,
+    };
+    let rest = &rest[2..];
+    let end = memchr::memmem::find(rest, b"?=")?;
+    let text = &rest[..end];
+    Some(EncodedWord {
+        len: 2 + cs_len + 1 + 2 + end + 2,
+        charset,
+        base64,
+        text,
+    })
+}
+
+/// Decodes one encoded word to text; `None` if its charset is unknown.
+pub(crate) fn decode_encoded_word(word: &EncodedWord<'_>) -> Option<String> {
+    let charset = charset(word.charset)?;
+    // Folding inside the encoded text (seen in the wild) is not part of it:
+    // drop each line break with the white space after it.
+    let mut text = Vec::with_capacity(word.text.len());
+    let mut i = 0;
+    while i < word.text.len() {
+        match word.text[i] {
+            b'\r' => i += 1,
+            b'\n' => {
+                i += 1;
+                while i < word.text.len() && matches!(word.text[i], b' ' | b'\t') {
+                    i += 1;
+                }
+            }
+            b => {
+                text.push(b);
+                i += 1;
+            }
+        }
+    }
+    let mut bytes = Vec::with_capacity(text.len());
+    if word.base64 {
+        decode_base64(&text, &mut bytes);
+    } else {
+        decode_quoted_printable(&text, true, &mut bytes);
+    }
+    Some(decode_with(charset, &bytes).into_owned())
+}
+
+/// Appends `text` to `out` as UTF-8 (lossy); with `unfold`, each fold
+/// (white space around a line break) becomes one space.
+fn push_literal(out: &mut String, text: &[u8], unfold: bool) {
+    if !unfold || !text.iter().any(|&b| b == b'\n' || b == b'\r') {
+        out.push_str(&String::from_utf8_lossy(text));
+        return;
+    }
+    let mut unfolded = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if matches!(text[i], b'\r' | b'\n') {
+            while matches!(unfolded.last(), Some(b' ' | b'\t')) {
+                unfolded.pop();
+            }
+            while i < text.len() && matches!(text[i], b' ' | b'\t' | b'\r' | b'\n') {
+                i += 1;
+            }
+            unfolded.push(b' ');
+        } else {
+            unfolded.push(text[i]);
+            i += 1;
+        }
+    }
+    out.push_str(&String::from_utf8_lossy(&unfolded));
+}
+
+/// Decodes every encoded word in `text` (RFC 2047 §6.2): white space
+/// (folding included) between two adjacent encoded words is dropped, other
+/// text is kept as it is (UTF-8 per RFC 6532; invalid bytes become U+FFFD),
+/// each fold in it turned into one space when `unfold` is set. Encoded
+/// words with an unknown charset are left undecoded.
+pub(crate) fn decode_words_with(text: &[u8], unfold: bool) -> Cow<'_, str> {
+    if memchr::memmem::find(text, b"=?").is_none() && !(unfold && text.contains(&b'\n')) {
+        return String::from_utf8_lossy(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut literal_start = 0;
+    let mut after_word: Option<usize> = None; // out.len() right after the last decoded word
+    while i < text.len() {
+        if text[i] == b'='
+            && let Some(word) = encoded_word(&text[i..])
+            && let Some(decoded) = decode_encoded_word(&word)
+        {
+            let between = &text[literal_start..i];
+            let only_space = between.iter().all(u8::is_ascii_whitespace);
+            match after_word {
+                Some(len) if only_space => out.truncate(len),
+                _ => push_literal(&mut out, between, unfold),
+            }
+            out.push_str(&decoded);
+            after_word = Some(out.len());
+            i += word.len;
+            literal_start = i;
+            continue;
+        }
+        i += 1;
+    }
+    push_literal(&mut out, &text[literal_start..], unfold);
+    Cow::Owned(out)
+}
+
+/// [`decode_words_with`] without unfolding.
+pub(crate) fn decode_words(text: &[u8]) -> Cow<'_, str> {
+    decode_words_with(text, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> (Vec<u8>, bool) {
+        let mut out = Vec::new();
+        let ok = decode_base64(s.as_bytes(), &mut out);
+        (out, ok)
+    }
+
+    #[test]
+    fn base64() {
+        assert_eq!(b64("aGVsbG8="), (b"hello".to_vec(), true));
+        assert_eq!(b64("aGVs\r\nbG8h"), (b"hello!".to_vec(), true));
+        assert_eq!(b64("aGV*sbG8="), (b"hello".to_vec(), false));
+        assert_eq!(b64("aGVsbG8"), (b"hello".to_vec(), true));
+        assert_eq!(b64("aGVsbG8hA"), (b"hello!".to_vec(), false));
+        assert_eq!(b64(""), (Vec::new(), true));
+    }
+
+    #[test]
+    fn quoted_printable() {
+        let mut out = Vec::new();
+        assert!(decode_quoted_printable(
+            b"caf=C3=A9 =\r\nlong  \r\nx=\n",
+            false,
+            &mut out
+        ));
+        assert_eq!(out, "café long\r\nx".as_bytes());
+        out.clear();
+        assert!(decode_quoted_printable(b"a=20\nb \t\n", false, &mut out));
+        assert_eq!(out, b"a \nb\n");
+        out.clear();
+        assert!(decode_quoted_printable(b"a =\r\n\r\nb", false, &mut out));
+        assert_eq!(out, b"a \r\nb");
+        out.clear();
+        assert!(!decode_quoted_printable(b"a=zz", false, &mut out));
+        assert_eq!(out, b"a=zz");
+        out.clear();
+        assert!(decode_quoted_printable(b"a_b", true, &mut out));
+        assert_eq!(out, b"a b");
+    }
+
+    #[test]
+    fn encoded_words() {
+        assert_eq!(
+            decode_words(b"=?ISO-8859-1?Q?a?= =?ISO-8859-2?Q?_b?="),
+            "a b"
+        );
+        assert_eq!(decode_words(b"x =?utf-8?B?w6k=?= y"), "x \u{e9} y");
+        assert_eq!(decode_words(b"=?bogus?Q?a?= b"), "=?bogus?Q?a?= b");
+        assert_eq!(
+            decode_words(b"=?US-ASCII*EN?Q?Keith_Moore?="),
+            "Keith Moore"
+        );
+        assert_eq!(decode_words(b"=? x"), "=? x");
+        assert_eq!(
+            decode_words(b"=?iso-8859-1?q?this is text?="),
+            "this is text"
+        );
+        assert_eq!(
+            decode_words_with(b"=?utf-8?Q?Hello\r\n _there!?= a\r\n b", true),
+            "Hello there! a b"
+        );
+    }
+
+    #[test]
+    fn utf7() {
+        assert_eq!(
+            decode_charset(b"UTF-7", b"Fr+APY-sche +- x").unwrap(),
+            "Fr\u{f6}sche + x"
+        );
+        assert_eq!(decode_charset(b"utf-7", b"+2D3eAQ-").unwrap(), "\u{1f601}");
+    }
+}
