@@ -1,0 +1,877 @@
+//! SPF records (RFC 7208 §4.5, §5, §6, §12): the typed form, the parser, and rendering.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while, take_while_m_n};
+use nom::character::complete::char;
+use nom::combinator::{eof, map_res, opt, value};
+use nom::{IResult, Parser};
+
+use crate::error::{ParseError, ParseErrorKind};
+use crate::macros::{MacroKind, MacroString, parse_macro_string};
+
+/// A parsed SPF record: its terms in order.
+///
+/// ```text
+/// record           = version terms *SP
+/// version          = "v=spf1"
+/// terms            = *( 1*SP ( directive / modifier ) )
+/// ```
+///
+/// # Example
+/// ```
+/// use mailproof_spf::{Mechanism, Qualifier, Record};
+///
+/// let record = Record::parse(b"v=spf1 ip4:192.0.2.0/24 mx -all exp=explain.%{d}")?;
+/// let directives: Vec<_> = record.directives().collect();
+/// assert_eq!(directives.len(), 3);
+/// assert_eq!(directives[2].qualifier, Qualifier::Fail);
+/// assert!(matches!(directives[2].mechanism, Mechanism::All));
+/// assert_eq!(record.explanation().map(|e| e.to_string()), Some("explain.%{d}".into()));
+/// assert_eq!(record.to_string(), "v=spf1 ip4:192.0.2.0/24 mx -all exp=explain.%{d}");
+///
+/// let error = Record::parse(b"v=spf1 a:foo.example.com/33 -all").unwrap_err();
+/// assert_eq!(error.term(), b"a:foo.example.com/33");
+/// assert_eq!(error.position(), 7);
+/// # Ok::<(), mailproof_spf::ParseError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Record {
+    terms: Vec<Term>,
+    redirect: Option<usize>,
+    explanation: Option<usize>,
+}
+
+/// One term: a directive or a modifier.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Term {
+    /// `directive = [ qualifier ] mechanism`
+    Directive(Directive),
+    /// `modifier = redirect / explanation / unknown-modifier`
+    Modifier(Modifier),
+}
+
+/// A mechanism with its qualifier.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Directive {
+    /// The result when the mechanism matches (`+` when none is written).
+    pub qualifier: Qualifier,
+    /// What to match.
+    pub mechanism: Mechanism,
+}
+
+/// ```text
+/// qualifier        = "+" / "-" / "?" / "~"
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Qualifier {
+    /// `+` (or none): pass.
+    Pass,
+    /// `-`: fail.
+    Fail,
+    /// `~`: softfail.
+    SoftFail,
+    /// `?`: neutral.
+    Neutral,
+}
+
+/// The mechanisms of RFC 7208 §5.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Mechanism {
+    /// `all` (§5.1): always matches.
+    All,
+    /// `include:domain-spec` (§5.2): matches when the other domain's policy passes.
+    Include {
+        /// The domain whose policy is consulted.
+        domain: MacroString,
+    },
+    /// `a[:domain-spec][dual-cidr-length]` (§5.3).
+    A {
+        /// The domain whose addresses are compared; the current domain when absent.
+        domain: Option<MacroString>,
+        /// Prefix lengths to compare with.
+        cidr: DualCidr,
+    },
+    /// `mx[:domain-spec][dual-cidr-length]` (§5.4).
+    Mx {
+        /// The domain whose mail exchangers' addresses are compared; the current domain when
+        /// absent.
+        domain: Option<MacroString>,
+        /// Prefix lengths to compare with.
+        cidr: DualCidr,
+    },
+    /// `ptr[:domain-spec]` (§5.5, "do not use").
+    Ptr {
+        /// The domain validated reverse names must be within; the current domain when absent.
+        domain: Option<MacroString>,
+    },
+    /// `ip4:ip4-network[ip4-cidr-length]` (§5.6).
+    Ip4 {
+        /// The network as written.
+        network: Ipv4Addr,
+        /// The prefix length; 32 when absent.
+        prefix_length: Option<u8>,
+    },
+    /// `ip6:ip6-network[ip6-cidr-length]` (§5.6).
+    Ip6 {
+        /// The network as written.
+        network: Ipv6Addr,
+        /// The prefix length; 128 when absent.
+        prefix_length: Option<u8>,
+    },
+    /// `exists:domain-spec` (§5.7): matches when the name has an A record.
+    Exists {
+        /// The name to look up.
+        domain: MacroString,
+    },
+}
+
+/// ```text
+/// dual-cidr-length = [ ip4-cidr-length ] [ "/" ip6-cidr-length ]
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct DualCidr {
+    /// Prefix length for IPv4 clients; 32 when absent.
+    pub ip4: Option<u8>,
+    /// Prefix length for IPv6 clients; 128 when absent.
+    pub ip6: Option<u8>,
+}
+
+/// The modifiers of RFC 7208 §6, and the ones it tells us to ignore.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Modifier {
+    /// `redirect=domain-spec` (§6.1).
+    Redirect(MacroString),
+    /// `exp=domain-spec` (§6.2).
+    Explanation(MacroString),
+    /// Any other `name=macro-string`: kept, and ignored during evaluation (§6).
+    Unknown {
+        /// The name as written.
+        name: Box<str>,
+        /// The value.
+        value: MacroString,
+    },
+}
+
+impl Qualifier {
+    /// The symbol, as written in records (`+` for pass).
+    pub fn symbol(self) -> char {
+        match self {
+            Qualifier::Pass => '+',
+            Qualifier::Fail => '-',
+            Qualifier::SoftFail => '~',
+            Qualifier::Neutral => '?',
+        }
+    }
+}
+
+impl Mechanism {
+    /// The mechanism's name as written in records (`all`, `include`, `a`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mechanism::All => "all",
+            Mechanism::Include { .. } => "include",
+            Mechanism::A { .. } => "a",
+            Mechanism::Mx { .. } => "mx",
+            Mechanism::Ptr { .. } => "ptr",
+            Mechanism::Ip4 { .. } => "ip4",
+            Mechanism::Ip6 { .. } => "ip6",
+            Mechanism::Exists { .. } => "exists",
+        }
+    }
+
+    /// True for the mechanisms that query the DNS and count towards the limit of ten
+    /// (§4.6.4).
+    pub fn queries_dns(&self) -> bool {
+        !matches!(
+            self,
+            Mechanism::All | Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. }
+        )
+    }
+}
+
+impl Record {
+    /// Parses an SPF record (the joined strings of one TXT record).
+    ///
+    /// The whole record is checked, so a syntax error anywhere is found before evaluation
+    /// (§4.6). Version matching is case-insensitive; terms are separated by one or more
+    /// spaces and trailing spaces are allowed.
+    ///
+    /// # Errors
+    /// [`ParseError`] with the offending term and its byte offset.
+    pub fn parse(input: &[u8]) -> Result<Record, ParseError> {
+        if !is_spf_record(input) {
+            let end = input.iter().position(|&b| b == b' ').unwrap_or(input.len());
+            return Err(ParseError::new(ParseErrorKind::NotSpf, &input[..end], 0));
+        }
+        let mut record = Record {
+            terms: Vec::new(),
+            redirect: None,
+            explanation: None,
+        };
+        let mut position = VERSION.len();
+        for piece in input[VERSION.len()..].split(|&b| b == b' ') {
+            let start = position;
+            position += piece.len() + 1;
+            if piece.is_empty() {
+                continue;
+            }
+            let term = parse_term(piece).map_err(|kind| ParseError::new(kind, piece, start))?;
+            let index = record.terms.len();
+            let slot = match &term {
+                Term::Modifier(Modifier::Redirect(_)) => Some(&mut record.redirect),
+                Term::Modifier(Modifier::Explanation(_)) => Some(&mut record.explanation),
+                _ => None,
+            };
+            if let Some(slot) = slot {
+                if slot.is_some() {
+                    return Err(ParseError::new(
+                        ParseErrorKind::DuplicateModifier,
+                        piece,
+                        start,
+                    ));
+                }
+                *slot = Some(index);
+            }
+            record.terms.push(term);
+        }
+        Ok(record)
+    }
+
+    /// All terms in order.
+    pub fn terms(&self) -> &[Term] {
+        &self.terms
+    }
+
+    /// The directives in order (the modifiers left out).
+    pub fn directives(&self) -> impl Iterator<Item = &Directive> + '_ {
+        self.terms.iter().filter_map(|term| match term {
+            Term::Directive(directive) => Some(directive),
+            Term::Modifier(_) => None,
+        })
+    }
+
+    /// The `redirect=` target, if any.
+    pub fn redirect(&self) -> Option<&MacroString> {
+        match self.redirect.and_then(|index| self.terms.get(index)) {
+            Some(Term::Modifier(Modifier::Redirect(target))) => Some(target),
+            _ => None,
+        }
+    }
+
+    /// The `exp=` domain-spec, if any.
+    pub fn explanation(&self) -> Option<&MacroString> {
+        match self.explanation.and_then(|index| self.terms.get(index)) {
+            Some(Term::Modifier(Modifier::Explanation(target))) => Some(target),
+            _ => None,
+        }
+    }
+}
+
+const VERSION: &[u8] = b"v=spf1";
+
+/// True when `txt` is an SPF version 1 record: `v=spf1` (any case) followed by a space or
+/// the end (§4.5). Other TXT records at the same name are none of SPF's business.
+pub fn is_spf_record(txt: &[u8]) -> bool {
+    txt.len() >= VERSION.len()
+        && txt[..VERSION.len()].eq_ignore_ascii_case(VERSION)
+        && txt.get(VERSION.len()).is_none_or(|&b| b == b' ')
+}
+
+type Input<'a> = &'a [u8];
+
+/// ```text
+/// directive        = [ qualifier ] mechanism
+/// modifier         = redirect / explanation / unknown-modifier
+/// ```
+/// A term is a modifier exactly when it starts with `name "="`.
+fn parse_term(input: &[u8]) -> Result<Term, ParseErrorKind> {
+    if let Ok((value_text, name)) = modifier_name(input) {
+        return modifier(name, value_text).map(Term::Modifier);
+    }
+    if input.first() == Some(&b'=') {
+        return Err(ParseErrorKind::InvalidModifierName);
+    }
+    let (rest, qualifier) = qualifier(input).map_err(|_| ParseErrorKind::UnknownMechanism)?;
+    let name_length = rest
+        .iter()
+        .position(|b| !b.is_ascii_alphanumeric())
+        .unwrap_or(rest.len());
+    let (name, arguments) = rest.split_at(name_length);
+    let mechanism = mechanism(name, arguments)?;
+    Ok(Term::Directive(Directive {
+        qualifier: qualifier.unwrap_or(Qualifier::Pass),
+        mechanism,
+    }))
+}
+
+/// ```text
+/// qualifier        = "+" / "-" / "?" / "~"
+/// ```
+fn qualifier(input: Input<'_>) -> IResult<Input<'_>, Option<Qualifier>> {
+    opt(alt((
+        value(Qualifier::Pass, char('+')),
+        value(Qualifier::Fail, char('-')),
+        value(Qualifier::SoftFail, char('~')),
+        value(Qualifier::Neutral, char('?')),
+    )))
+    .parse(input)
+}
+
+/// ```text
+/// name             = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." )
+/// ```
+/// followed by `"="`, which is consumed.
+fn modifier_name(input: Input<'_>) -> IResult<Input<'_>, Input<'_>> {
+    let (rest, first) = take_while_m_n(1, 1, |b: u8| b.is_ascii_alphabetic()).parse(input)?;
+    let (rest, more) =
+        take_while(|b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            .parse(rest)?;
+    let (rest, _) = char('=').parse(rest)?;
+    Ok((rest, &input[..first.len() + more.len()]))
+}
+
+/// ```text
+/// redirect         = "redirect" "=" domain-spec
+/// explanation      = "exp" "=" domain-spec
+/// unknown-modifier = name "=" macro-string
+///                    ; where name is not any known modifier
+/// ```
+fn modifier(name: &[u8], value_text: &[u8]) -> Result<Modifier, ParseErrorKind> {
+    if name.eq_ignore_ascii_case(b"redirect") {
+        Ok(Modifier::Redirect(parse_macro_string(
+            value_text,
+            MacroKind::DomainSpec,
+        )?))
+    } else if name.eq_ignore_ascii_case(b"exp") {
+        Ok(Modifier::Explanation(parse_macro_string(
+            value_text,
+            MacroKind::DomainSpec,
+        )?))
+    } else {
+        Ok(Modifier::Unknown {
+            // `modifier_name` accepted only ASCII.
+            name: name.iter().map(|&b| char::from(b)).collect(),
+            value: parse_macro_string(value_text, MacroKind::ModifierValue)?,
+        })
+    }
+}
+
+/// ```text
+/// mechanism        = ( all / include / a / mx / ptr / ip4 / ip6 / exists )
+/// all              = "all"
+/// include          = "include"  ":" domain-spec
+/// a                = "a"      [ ":" domain-spec ] [ dual-cidr-length ]
+/// mx               = "mx"     [ ":" domain-spec ] [ dual-cidr-length ]
+/// ptr              = "ptr"    [ ":" domain-spec ]
+/// ip4              = "ip4"      ":" ip4-network   [ ip4-cidr-length ]
+/// ip6              = "ip6"      ":" ip6-network   [ ip6-cidr-length ]
+/// exists           = "exists"   ":" domain-spec
+/// ```
+fn mechanism(name: &[u8], arguments: &[u8]) -> Result<Mechanism, ParseErrorKind> {
+    let lower = |text: &str| name.eq_ignore_ascii_case(text.as_bytes());
+    let domain_argument = || match arguments.strip_prefix(b":") {
+        Some(spec) => parse_macro_string(spec, MacroKind::DomainSpec),
+        None => Err(ParseErrorKind::InvalidMechanism),
+    };
+    if lower("all") {
+        if arguments.is_empty() {
+            Ok(Mechanism::All)
+        } else {
+            Err(ParseErrorKind::InvalidMechanism)
+        }
+    } else if lower("include") {
+        Ok(Mechanism::Include {
+            domain: domain_argument()?,
+        })
+    } else if lower("exists") {
+        Ok(Mechanism::Exists {
+            domain: domain_argument()?,
+        })
+    } else if lower("ptr") {
+        let domain = if arguments.is_empty() {
+            None
+        } else {
+            Some(domain_argument()?)
+        };
+        Ok(Mechanism::Ptr { domain })
+    } else if lower("a") || lower("mx") {
+        let (domain, cidr) = domain_and_dual_cidr(arguments)?;
+        Ok(if lower("a") {
+            Mechanism::A { domain, cidr }
+        } else {
+            Mechanism::Mx { domain, cidr }
+        })
+    } else if lower("ip4") {
+        let network_text = arguments
+            .strip_prefix(b":")
+            .ok_or(ParseErrorKind::InvalidMechanism)?;
+        let (rest, network) = ip4_network(network_text).map_err(|_| ParseErrorKind::InvalidIp4)?;
+        let (rest, prefix_length) = opt(ip4_cidr_length)
+            .parse(rest)
+            .map_err(|_| ParseErrorKind::InvalidCidr)?;
+        if !rest.is_empty() {
+            return Err(if rest.first() == Some(&b'/') {
+                ParseErrorKind::InvalidCidr
+            } else {
+                ParseErrorKind::InvalidIp4
+            });
+        }
+        Ok(Mechanism::Ip4 {
+            network,
+            prefix_length,
+        })
+    } else if lower("ip6") {
+        let network_text = arguments
+            .strip_prefix(b":")
+            .ok_or(ParseErrorKind::InvalidMechanism)?;
+        let (rest, network) = ip6_network(network_text).map_err(|_| ParseErrorKind::InvalidIp6)?;
+        let (rest, prefix_length) = opt(ip6_cidr_length)
+            .parse(rest)
+            .map_err(|_| ParseErrorKind::InvalidCidr)?;
+        if !rest.is_empty() {
+            return Err(ParseErrorKind::InvalidCidr);
+        }
+        Ok(Mechanism::Ip6 {
+            network,
+            prefix_length,
+        })
+    } else {
+        Err(ParseErrorKind::UnknownMechanism)
+    }
+}
+
+/// `[ ":" domain-spec ] [ dual-cidr-length ]` of `a` and `mx`.
+///
+/// A domain-spec may itself contain `/` (`a:foo:bar/baz.example.com`), so the split is the
+/// leftmost `/` after which a whole dual-cidr-length follows and before which a valid
+/// domain-spec ends.
+fn domain_and_dual_cidr(
+    arguments: &[u8],
+) -> Result<(Option<MacroString>, DualCidr), ParseErrorKind> {
+    let Some(spec_and_cidr) = arguments.strip_prefix(b":") else {
+        return match (dual_cidr_length, eof).parse(arguments) {
+            Ok((_, (cidr, _))) => Ok((None, cidr)),
+            Err(_) if arguments.first() == Some(&b'/') => Err(ParseErrorKind::InvalidCidr),
+            Err(_) => Err(ParseErrorKind::UnknownMechanism),
+        };
+    };
+    let mut first_error = None;
+    let split_points = spec_and_cidr
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'/')
+        .map(|(index, _)| index)
+        .chain(std::iter::once(spec_and_cidr.len()));
+    for split in split_points {
+        let (spec, cidr_text) = spec_and_cidr.split_at(split);
+        let Ok((_, (cidr, _))) = (dual_cidr_length, eof).parse(cidr_text) else {
+            continue;
+        };
+        match parse_macro_string(spec, MacroKind::DomainSpec) {
+            Ok(domain) => return Ok((Some(domain), cidr)),
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    // No split works: report the domain-spec's own problem, judged on the whole argument
+    // unless a CIDR-looking tail was the only way to make sense of it.
+    Err(
+        match parse_macro_string(spec_and_cidr, MacroKind::DomainSpec) {
+            Err(error) => first_error.unwrap_or(error),
+            Ok(_) => ParseErrorKind::InvalidCidr,
+        },
+    )
+}
+
+/// ```text
+/// dual-cidr-length = [ ip4-cidr-length ] [ "/" ip6-cidr-length ]
+/// ```
+fn dual_cidr_length(input: Input<'_>) -> IResult<Input<'_>, DualCidr> {
+    let (rest, ip4) = opt(ip4_cidr_length).parse(input)?;
+    let (rest, ip6) = opt((char('/'), ip6_cidr_length)).parse(rest)?;
+    Ok((
+        rest,
+        DualCidr {
+            ip4,
+            ip6: ip6.map(|(_, length)| length),
+        },
+    ))
+}
+
+/// A decimal without leading zeros ("0" / %x31-39 *DIGIT) of at most `max_digits` digits.
+fn cidr_number(max_digits: usize, max: u8) -> impl Fn(Input<'_>) -> IResult<Input<'_>, u8> {
+    move |input| {
+        map_res(
+            take_while_m_n(1, max_digits, |b: u8| b.is_ascii_digit()),
+            |digits: Input<'_>| {
+                if digits.len() > 1 && digits[0] == b'0' {
+                    return Err(());
+                }
+                let number = digits
+                    .iter()
+                    .fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0'));
+                u8::try_from(number).ok().filter(|&n| n <= max).ok_or(())
+            },
+        )
+        .parse(input)
+    }
+}
+
+/// ```text
+/// ip4-cidr-length  = "/" ("0" / %x31-39 0*1DIGIT) ; value range 0-32
+/// ```
+fn ip4_cidr_length(input: Input<'_>) -> IResult<Input<'_>, u8> {
+    let (rest, _) = char('/').parse(input)?;
+    let (rest, length) = cidr_number(2, 32)(rest)?;
+    not_followed_by_digit(rest, length)
+}
+
+/// ```text
+/// ip6-cidr-length  = "/" ("0" / %x31-39 0*2DIGIT) ; value range 0-128
+/// ```
+fn ip6_cidr_length(input: Input<'_>) -> IResult<Input<'_>, u8> {
+    let (rest, _) = char('/').parse(input)?;
+    let (rest, length) = cidr_number(3, 128)(rest)?;
+    not_followed_by_digit(rest, length)
+}
+
+fn not_followed_by_digit(rest: Input<'_>, length: u8) -> IResult<Input<'_>, u8> {
+    if rest.first().is_some_and(u8::is_ascii_digit) {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            rest,
+            nom::error::ErrorKind::Digit,
+        )));
+    }
+    Ok((rest, length))
+}
+
+/// ```text
+/// qnum             = DIGIT                 ; 0-9
+///                    / %x31-39 DIGIT       ; 10-99
+///                    / "1" 2DIGIT          ; 100-199
+///                    / "2" %x30-34 DIGIT   ; 200-249
+///                    / "25" %x30-35        ; 250-255
+/// ```
+fn qnum(input: Input<'_>) -> IResult<Input<'_>, u8> {
+    let (rest, number) = cidr_number(3, u8::MAX)(input)?;
+    not_followed_by_digit(rest, number)
+}
+
+/// ```text
+/// ip4-network      = qnum "." qnum "." qnum "." qnum
+/// ```
+fn ip4_network(input: Input<'_>) -> IResult<Input<'_>, Ipv4Addr> {
+    let (rest, (a, _, b, _, c, _, d)) =
+        (qnum, tag("."), qnum, tag("."), qnum, tag("."), qnum).parse(input)?;
+    Ok((rest, Ipv4Addr::new(a, b, c, d)))
+}
+
+/// ```text
+/// ip6-network      = <as per [RFC 4291], section 2.2>
+/// ```
+/// Everything up to the first `/` must be an IPv6 address in one of RFC 4291's text forms.
+fn ip6_network(input: Input<'_>) -> IResult<Input<'_>, Ipv6Addr> {
+    let end = input.iter().position(|&b| b == b'/').unwrap_or(input.len());
+    let (text, rest) = input.split_at(end);
+    std::str::from_utf8(text)
+        .ok()
+        .and_then(|text| text.parse::<Ipv6Addr>().ok())
+        .map(|address| (rest, address))
+        .ok_or_else(|| {
+            nom::Err::Error(nom::error::Error::new(input, nom::error::ErrorKind::Verify))
+        })
+}
+
+impl fmt::Display for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("v=spf1")?;
+        for term in &self.terms {
+            write!(f, " {term}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Term {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Term::Directive(directive) => directive.fmt(f),
+            Term::Modifier(modifier) => modifier.fmt(f),
+        }
+    }
+}
+
+impl fmt::Display for Directive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.qualifier != Qualifier::Pass {
+            write!(f, "{}", self.qualifier.symbol())?;
+        }
+        self.mechanism.fmt(f)
+    }
+}
+
+impl fmt::Display for Mechanism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())?;
+        match self {
+            Mechanism::All => Ok(()),
+            Mechanism::Include { domain } | Mechanism::Exists { domain } => write!(f, ":{domain}"),
+            Mechanism::A { domain, cidr } | Mechanism::Mx { domain, cidr } => {
+                if let Some(domain) = domain {
+                    write!(f, ":{domain}")?;
+                }
+                cidr.fmt(f)
+            }
+            Mechanism::Ptr { domain } => match domain {
+                Some(domain) => write!(f, ":{domain}"),
+                None => Ok(()),
+            },
+            Mechanism::Ip4 {
+                network,
+                prefix_length,
+            } => {
+                write!(f, ":{network}")?;
+                match prefix_length {
+                    Some(length) => write!(f, "/{length}"),
+                    None => Ok(()),
+                }
+            }
+            Mechanism::Ip6 {
+                network,
+                prefix_length,
+            } => {
+                write!(f, ":{network}")?;
+                match prefix_length {
+                    Some(length) => write!(f, "/{length}"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for DualCidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(length) = self.ip4 {
+            write!(f, "/{length}")?;
+        }
+        if let Some(length) = self.ip6 {
+            write!(f, "//{length}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Modifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Modifier::Redirect(target) => write!(f, "redirect={target}"),
+            Modifier::Explanation(target) => write!(f, "exp={target}"),
+            Modifier::Unknown { name, value } => write!(f, "{name}={value}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(record: &str) -> ParseErrorKind {
+        Record::parse(record.as_bytes()).unwrap_err().kind()
+    }
+
+    #[test]
+    fn version_selection() {
+        assert!(is_spf_record(b"v=spf1"));
+        assert!(is_spf_record(b"V=SpF1 -all"));
+        assert!(!is_spf_record(b"v=spf10"));
+        assert!(!is_spf_record(b"v=spf1\t-all"));
+        assert!(!is_spf_record(b""));
+        assert_eq!(kind("v=spf2 -all"), ParseErrorKind::NotSpf);
+    }
+
+    #[test]
+    fn parses_every_mechanism() {
+        let record = Record::parse(
+            b"v=spf1 +all -include:_spf.example.com ~a ?a:%{d}/24//64 mx/0 mx:mail.example.com//0 \
+              ptr ptr:example.com ip4:192.0.2.0/24 ip6:2001:db8::/32 exists:%{i}.bl.example.com \
+              redirect=_spf.example.com exp=exp.example.com moo.cow-far_out=man:dog/cat  ",
+        )
+        .unwrap();
+        assert_eq!(record.terms().len(), 14);
+        assert_eq!(record.directives().count(), 11);
+        assert_eq!(record.redirect().unwrap().to_string(), "_spf.example.com");
+        assert_eq!(
+            record.to_string(),
+            "v=spf1 all -include:_spf.example.com ~a ?a:%{d}/24//64 mx/0 mx:mail.example.com//0 \
+             ptr ptr:example.com ip4:192.0.2.0/24 ip6:2001:db8::/32 exists:%{i}.bl.example.com \
+             redirect=_spf.example.com exp=exp.example.com moo.cow-far_out=man:dog/cat"
+        );
+    }
+
+    #[test]
+    fn domain_with_slash_and_colon() {
+        let record =
+            Record::parse(b"v=spf1 a:foo:bar/baz.example.com mx:foo.example.com/24").unwrap();
+        let directives: Vec<_> = record.directives().collect();
+        assert_eq!(
+            directives[0].mechanism,
+            Mechanism::A {
+                domain: Some(
+                    MacroString::parse(b"foo:bar/baz.example.com", MacroKind::DomainSpec).unwrap()
+                ),
+                cidr: DualCidr::default(),
+            }
+        );
+        assert!(matches!(
+            directives[1].mechanism,
+            Mechanism::Mx {
+                cidr: DualCidr {
+                    ip4: Some(24),
+                    ip6: None
+                },
+                ..
+            }
+        ));
+    }
+
+    /// The syntax cases of the OpenSPF suite, by name.
+    #[test]
+    fn syntax_errors() {
+        let cases = [
+            ("v=spf1 -all.", ParseErrorKind::InvalidMechanism),
+            ("v=spf1 -all:foobar", ParseErrorKind::InvalidMechanism),
+            ("v=spf1 -all/8", ParseErrorKind::InvalidMechanism),
+            ("v=spf1 ptr/0 -all", ParseErrorKind::InvalidMechanism),
+            ("v=spf1 ptr:", ParseErrorKind::InvalidDomainSpec),
+            ("v=spf1 a/33 -all", ParseErrorKind::InvalidCidr),
+            ("v=spf1 a//129 -all", ParseErrorKind::InvalidCidr),
+            ("v=spf1 a/24/64 -all", ParseErrorKind::InvalidCidr),
+            (
+                "v=spf1 a:example.com:8080",
+                ParseErrorKind::InvalidDomainSpec,
+            ),
+            ("v=spf1 a:111.222.33.44", ParseErrorKind::InvalidDomainSpec),
+            ("v=spf1 a:abc.123", ParseErrorKind::InvalidDomainSpec),
+            ("v=spf1 a:museum", ParseErrorKind::InvalidDomainSpec),
+            ("v=spf1 a:museum.", ParseErrorKind::InvalidDomainSpec),
+            ("v=spf1 a:example.-com", ParseErrorKind::InvalidDomainSpec),
+            ("v=spf1 a:", ParseErrorKind::InvalidDomainSpec),
+            (
+                "v=spf1 a:foo.example.com\0",
+                ParseErrorKind::InvalidCharacter,
+            ),
+            ("v=spf1 include +all", ParseErrorKind::InvalidMechanism),
+            (
+                "v=spf1 include:ip5.example.com/24 -all",
+                ParseErrorKind::InvalidDomainSpec,
+            ),
+            ("v=spf1 exists", ParseErrorKind::InvalidMechanism),
+            (
+                "v=spf1 exists:mail.example.com/24",
+                ParseErrorKind::InvalidDomainSpec,
+            ),
+            ("v=spf1 ip4:1.2.3.4/33 -all", ParseErrorKind::InvalidCidr),
+            ("v=spf1 ip4:1.2.3.4/032 -all", ParseErrorKind::InvalidCidr),
+            ("v=spf1 ip4", ParseErrorKind::InvalidMechanism),
+            ("v=spf1 ip4:1.2.3.4//32", ParseErrorKind::InvalidCidr),
+            ("v=spf1 ip4:1.2.3.4:8080", ParseErrorKind::InvalidIp4),
+            ("v=spf1 ip4:1.2.3", ParseErrorKind::InvalidIp4),
+            ("v=spf1 ip4:01.2.3.4", ParseErrorKind::InvalidIp4),
+            ("v=spf1 -all ip6", ParseErrorKind::InvalidMechanism),
+            ("v=spf1 ip6:::1.1.1.1/129", ParseErrorKind::InvalidCidr),
+            ("v=spf1 ip6:::1.1.1.1//33", ParseErrorKind::InvalidCidr),
+            ("v=spf1 ip6::CAFE::BABE", ParseErrorKind::InvalidIp6),
+            (
+                "v=spf1 ip4:1.2.3.4 -all moo",
+                ParseErrorKind::UnknownMechanism,
+            ),
+            (
+                "v=spf1 moo.cow/far_out=man:dog/cat",
+                ParseErrorKind::UnknownMechanism,
+            ),
+            (
+                "v=spf1 moo.cow:far_out=man:dog/cat",
+                ParseErrorKind::UnknownMechanism,
+            ),
+            (
+                "v=spf1 ip4:1.2.3.4 redirect:t2.example.com",
+                ParseErrorKind::UnknownMechanism,
+            ),
+            ("v=spf1 a:foo-bar -all", ParseErrorKind::InvalidDomainSpec),
+            ("v=spf1 1up=foo", ParseErrorKind::UnknownMechanism),
+            ("v=spf1 =all", ParseErrorKind::InvalidModifierName),
+            ("v=spf1 -all foo=%abc", ParseErrorKind::InvalidMacro),
+            ("v=spf1 exp= -all", ParseErrorKind::InvalidDomainSpec),
+            ("v=spf1 exp=-all", ParseErrorKind::InvalidDomainSpec),
+            (
+                "v=spf1 redirect=-all ?all",
+                ParseErrorKind::InvalidDomainSpec,
+            ),
+            ("v=spf1 ?all redirect=", ParseErrorKind::InvalidDomainSpec),
+            (
+                "v=spf1 exp=a.example.com -all exp=b.example.com",
+                ParseErrorKind::DuplicateModifier,
+            ),
+            (
+                "v=spf1 -all exp=%{r}.example.com",
+                ParseErrorKind::ExplanationOnlyMacro,
+            ),
+            (
+                "v=spf1 a:%{a}.example.com -all",
+                ParseErrorKind::InvalidMacro,
+            ),
+            (
+                "v=spf1 -exists:%(ir).sbl.example.com ?all",
+                ParseErrorKind::InvalidMacro,
+            ),
+            (
+                "v=spf1 a:ctrl.example.com\rptr -all",
+                ParseErrorKind::InvalidCharacter,
+            ),
+            (
+                "v=spf1 \u{80}a:example.net -all",
+                ParseErrorKind::UnknownMechanism,
+            ),
+        ];
+        for (record, expected) in cases {
+            assert_eq!(kind(record), expected, "{record:?}");
+        }
+    }
+
+    #[test]
+    fn accepted_oddities() {
+        for record in [
+            "v=spf1",
+            "v=spf1 ",
+            "v=spf1 a  -all",
+            "v=spf1 default=pass",
+            "v=spf1 default=+",
+            "v=spf1 a:mail.example...com -all",
+            "v=spf1 a:macro%%percent%_%_space%-url-space.example.com -all",
+            "v=spf1 a:foo.example.xn--zckzah -all",
+            "v=spf1 ip6:Cafe:Babe:8000::/33",
+            "v=spf1 ip6:::1.1.1.1/0",
+            "v=spf1 a/24//64 -all",
+            "v=spf1 a//0 -all",
+            "V=SPF1 A MX -ALL REDIRECT=example.com",
+        ] {
+            assert!(Record::parse(record.as_bytes()).is_ok(), "{record:?}");
+        }
+    }
+
+    #[test]
+    fn error_position_points_at_the_term() {
+        let error = Record::parse(b"v=spf1  mx  bogus:x -all").unwrap_err();
+        assert_eq!(error.position(), 12);
+        assert_eq!(error.term(), b"bogus:x");
+        assert_eq!(
+            error.to_string(),
+            "unknown mechanism in term \"bogus:x\" at byte 12"
+        );
+    }
+}

@@ -1,0 +1,1007 @@
+//! `check_host()` (RFC 7208 §4–§6) and the entry points for the two identities.
+
+use std::borrow::Cow;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use mailproof_dns::{Answer, LookupError, Mx, Name, RecordType, Resolver, Txt};
+
+use crate::macros::{MacroContext, MacroKind, MacroString};
+use crate::output::{
+    DnsAnswer, Entry, Explanation, ExplanationSource, Identity, Reason, SpfOutput, SpfResult,
+    TermOutcome, Trace, TraceEvent,
+};
+use crate::record::{Directive, DualCidr, Mechanism, Qualifier, Record, Term, is_spf_record};
+
+/// The longest domain name in text form, without the trailing dot (§7.3 truncates to it).
+const MAX_DOMAIN_LENGTH: usize = 253;
+
+/// Settings for SPF evaluation; build once, share, and call the `verify_*` methods per
+/// message.
+///
+/// The fields are public: start from [`Verifier::default`] and change what you need. The
+/// defaults are RFC 7208's.
+///
+/// # Example
+/// ```
+/// use mailproof_dns::{Name, ZoneResolver};
+/// use mailproof_spf::{SpfResult, Verifier};
+///
+/// let mut zone = ZoneResolver::new();
+/// zone.add_txt("example.com".parse::<Name>()?, &["v=spf1 ip4:192.0.2.0/24 -all"]);
+///
+/// let mut verifier = Verifier::default();
+/// verifier.receiver = "mx.example.net".into();
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let ip = "192.0.2.10".parse().unwrap();
+/// let output = verifier.verify_mail_from(&zone, ip, "mail.example.com", "alice@example.com").await;
+/// assert_eq!(output.result, SpfResult::Pass);
+/// assert_eq!(output.auth_result().to_string(), "spf=pass smtp.mailfrom=example.com");
+///
+/// let other = "198.51.100.1".parse().unwrap();
+/// let output = verifier.verify_mail_from(&zone, other, "mail.example.com", "alice@example.com").await;
+/// assert_eq!(output.result, SpfResult::Fail);
+/// assert!(output.explanation.is_some());
+/// # });
+/// # Ok::<(), mailproof_dns::NameError>(())
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Verifier {
+    /// How many DNS-querying terms (`include`, `a`, `mx`, `ptr`, `exists`, `redirect`) one
+    /// evaluation may use, includes and redirects counted in; more is *permerror* (§4.6.4).
+    /// Default 10.
+    pub dns_term_limit: usize,
+    /// How many of those terms may get an empty answer or NXDOMAIN; more is *permerror*
+    /// (§4.6.4). Default 2.
+    pub void_lookup_limit: usize,
+    /// How many MX records one `mx` mechanism may find; more is *permerror* (§4.6.4).
+    /// Default 10.
+    pub mx_limit: usize,
+    /// How many PTR names one `ptr` mechanism or `%{p}` macro looks at; the rest are
+    /// ignored (§4.6.4). Default 10.
+    pub ptr_limit: usize,
+    /// Longest time one evaluation may take, measured from its start; checked before every
+    /// DNS query, and exceeding it gives *temperror* (§4.6.4 asks for at least 20 seconds).
+    /// Default 20 seconds. Bound each single query with the DNS crate's `Timeout` wrapper.
+    pub time_limit: Option<Duration>,
+    /// A fixed point in time evaluations must finish by, on top of `time_limit`.
+    pub deadline: Option<Instant>,
+    /// The receiving host's domain: `%{r}` in explanations and `receiver=` in
+    /// `Received-SPF`. Default `unknown` (the RFC's value when none is known).
+    pub receiver: String,
+    /// The time `%{t}` expands to; `None` reads the system clock once per evaluation.
+    pub now: Option<SystemTime>,
+    /// Explanation used on *fail* when the record has no usable `exp=` (§6.2). Macros
+    /// are expanded as in an explanation; text that is not a valid explain-string is used
+    /// as is.
+    pub default_explanation: String,
+    /// Record a [`Trace`]. Default true; turn off for the allocation-light path.
+    pub trace: bool,
+}
+
+impl Default for Verifier {
+    fn default() -> Verifier {
+        Verifier {
+            dns_term_limit: 10,
+            void_lookup_limit: 2,
+            mx_limit: 10,
+            ptr_limit: 10,
+            time_limit: Some(Duration::from_secs(20)),
+            deadline: None,
+            receiver: "unknown".to_owned(),
+            now: None,
+            default_explanation: "%{c} is not authorized to send mail for %{o}".to_owned(),
+            trace: true,
+        }
+    }
+}
+
+/// The outcomes for both identities, each evaluated on its own (§2.3, §2.4).
+#[derive(Clone, Debug)]
+pub struct BothIdentities {
+    /// The HELO identity's outcome.
+    pub helo: SpfOutput,
+    /// The MAIL FROM identity's outcome.
+    pub mail_from: SpfOutput,
+}
+
+impl Verifier {
+    /// Checks the MAIL FROM identity (§2.4): `mail_from` is the reverse-path without angle
+    /// brackets; the null reverse-path (`""` or `"<>"`) is checked as `postmaster@<helo>`.
+    pub async fn verify_mail_from<R: Resolver>(
+        &self,
+        resolver: &R,
+        ip: IpAddr,
+        helo: &str,
+        mail_from: &str,
+    ) -> SpfOutput {
+        let mail_from = mail_from
+            .strip_prefix('<')
+            .and_then(|m| m.strip_suffix('>'))
+            .unwrap_or(mail_from);
+        let mut output = if mail_from.is_empty() {
+            let sender = format!("postmaster@{helo}");
+            self.check_host(resolver, ip, helo, &sender, helo).await
+        } else {
+            let domain = mail_from.rsplit_once('@').map_or(mail_from, |(_, d)| d);
+            self.check_host(resolver, ip, domain, mail_from, helo).await
+        };
+        output.identity = Some(Identity::MailFrom);
+        output
+    }
+
+    /// Checks the HELO identity (§2.3): `check_host()` with `<domain>` the HELO name and
+    /// `<sender>` `postmaster@<helo>`. An address literal or a single label gives *none*.
+    pub async fn verify_helo<R: Resolver>(
+        &self,
+        resolver: &R,
+        ip: IpAddr,
+        helo: &str,
+    ) -> SpfOutput {
+        let sender = format!("postmaster@{helo}");
+        let mut output = self.check_host(resolver, ip, helo, &sender, helo).await;
+        output.identity = Some(Identity::Helo);
+        output
+    }
+
+    /// Checks both identities, each with its own limits, and returns both outcomes: neither
+    /// hides the other (a HELO *fail* does not skip the MAIL FROM check).
+    pub async fn verify_both<R: Resolver>(
+        &self,
+        resolver: &R,
+        ip: IpAddr,
+        helo: &str,
+        mail_from: &str,
+    ) -> BothIdentities {
+        let helo_output = self.verify_helo(resolver, ip, helo).await;
+        let mail_from_output = self.verify_mail_from(resolver, ip, helo, mail_from).await;
+        BothIdentities {
+            helo: helo_output,
+            mail_from: mail_from_output,
+        }
+    }
+
+    /// RFC 7208 `check_host(<ip>, <domain>, <sender>)` (§4), with the HELO name for `%{h}`.
+    ///
+    /// `sender` is `local-part@domain`; an empty local-part (or no `@`) becomes
+    /// `postmaster` (§4.3). A `domain` that is not a multi-label domain name gives *none*.
+    pub async fn check_host<R: Resolver>(
+        &self,
+        resolver: &R,
+        ip: IpAddr,
+        domain: &str,
+        sender: &str,
+        helo: &str,
+    ) -> SpfOutput {
+        let ip = ip.to_canonical();
+        let (local_part, sender_domain) = match sender.rsplit_once('@') {
+            Some(("", domain)) => ("postmaster", domain),
+            Some((local, domain)) => (local, domain),
+            None => ("postmaster", sender),
+        };
+        let start = Instant::now();
+        let deadline = match (
+            self.deadline,
+            self.time_limit.and_then(|l| start.checked_add(l)),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let timestamp = self
+            .now
+            .unwrap_or_else(SystemTime::now)
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut evaluation = Evaluation {
+            verifier: self,
+            resolver,
+            ip,
+            local_part,
+            sender_domain,
+            helo,
+            timestamp,
+            deadline,
+            dns_terms: 0,
+            void_lookups: 0,
+            trace: self.trace.then(Vec::new),
+            scratch: String::new(),
+        };
+        let (result, reason, explanation) = match initial_domain(domain) {
+            Some(name) => evaluation.run(name).await,
+            None => (
+                SpfResult::None,
+                Reason::MalformedDomain {
+                    domain: domain.to_owned(),
+                },
+                None,
+            ),
+        };
+        SpfOutput {
+            result,
+            reason,
+            explanation,
+            identity: None,
+            domain: domain.to_owned(),
+            sender: format!("{local_part}@{sender_domain}"),
+            helo: helo.to_owned(),
+            client_ip: ip,
+            receiver: self.receiver.clone(),
+            trace: Trace {
+                events: evaluation.trace.unwrap_or_default(),
+            },
+        }
+    }
+}
+
+/// §4.3: the `<domain>` must be a multi-label domain name. Beyond what [`Name`] checks
+/// (label and name lengths, empty labels), we refuse address literals, names with anything
+/// but letters, digits, `-`, `_` and dots, and all-numeric top labels (a bare IPv4 address).
+fn initial_domain(domain: &str) -> Option<Name> {
+    let name = Name::new(domain).ok()?;
+    let text = name.as_str();
+    let valid_bytes = text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let top_label_numeric = name
+        .labels()
+        .next_back()
+        .is_some_and(|label| label.bytes().all(|b| b.is_ascii_digit()));
+    (valid_bytes && name.label_count() >= 2 && !top_label_numeric).then_some(name)
+}
+
+/// Ends the evaluation (or one include level) with an error result.
+struct Stop {
+    result: SpfResult,
+    reason: Reason,
+}
+
+impl Stop {
+    fn permerror(reason: Reason) -> Stop {
+        Stop {
+            result: SpfResult::PermError,
+            reason,
+        }
+    }
+
+    fn is_dns_failure(&self) -> bool {
+        matches!(self.reason, Reason::Dns { .. })
+    }
+}
+
+fn dns_stop(error: &LookupError) -> Stop {
+    Stop {
+        result: SpfResult::TempError,
+        reason: Reason::Dns {
+            name: error.name().clone(),
+            record_type: error.record_type(),
+            kind: error.kind(),
+        },
+    }
+}
+
+type Step<T> = Result<T, Stop>;
+
+/// One record being evaluated: the top-level domain, or an include target.
+struct Frame {
+    domain: Name,
+    record: Arc<Record>,
+    next_term: usize,
+    /// This frame answers an `include:` of the frame below it.
+    is_include: bool,
+}
+
+/// What evaluating one term did to its frame.
+enum FrameStep {
+    Continue,
+    Include(Frame),
+    Done(SpfResult, Reason),
+}
+
+/// The state of one `check_host()` evaluation, includes and redirects included.
+struct Evaluation<'a, R> {
+    verifier: &'a Verifier,
+    resolver: &'a R,
+    ip: IpAddr,
+    local_part: &'a str,
+    sender_domain: &'a str,
+    helo: &'a str,
+    timestamp: u64,
+    deadline: Option<Instant>,
+    dns_terms: usize,
+    void_lookups: usize,
+    trace: Option<Vec<TraceEvent>>,
+    /// Reused for every macro expansion.
+    scratch: String,
+}
+
+impl<R: Resolver> Evaluation<'_, R> {
+    async fn run(&mut self, domain: Name) -> (SpfResult, Reason, Option<Explanation>) {
+        self.note(|| TraceEvent::CheckHost {
+            domain: domain.clone(),
+            entry: Entry::Start,
+        });
+        let record = match self.load_record(&domain).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return (SpfResult::None, Reason::NoRecord { domain }, None),
+            Err(stop) => return (stop.result, stop.reason, None),
+        };
+        let mut current = Frame {
+            domain,
+            record,
+            next_term: 0,
+            is_include: false,
+        };
+        // Frames waiting for an include they started to finish.
+        let mut suspended: Vec<Frame> = Vec::new();
+        loop {
+            let (mut result, mut reason) = match self.step(&mut current).await {
+                FrameStep::Continue => continue,
+                FrameStep::Include(child) => {
+                    suspended.push(std::mem::replace(&mut current, child));
+                    continue;
+                }
+                FrameStep::Done(result, reason) => (result, reason),
+            };
+            // `current` is finished; hand its result down until a frame continues.
+            loop {
+                self.note(|| TraceEvent::Result {
+                    domain: current.domain.clone(),
+                    result,
+                });
+                let Some(parent) = suspended.pop() else {
+                    let explanation =
+                        if result == SpfResult::Fail && matches!(reason, Reason::Matched { .. }) {
+                            Some(self.explanation(&current.domain, &current.record).await)
+                        } else {
+                            None
+                        };
+                    return (result, reason, explanation);
+                };
+                debug_assert!(current.is_include);
+                current = parent;
+                // §5.2: map the included result onto the include mechanism.
+                let record = Arc::clone(&current.record);
+                let Some(term) = record.terms().get(current.next_term.wrapping_sub(1)) else {
+                    break;
+                };
+                let Term::Directive(directive) = term else {
+                    break;
+                };
+                let outcome = match result {
+                    SpfResult::Pass => TermOutcome::Matched,
+                    SpfResult::Fail | SpfResult::SoftFail | SpfResult::Neutral => {
+                        TermOutcome::NotMatched
+                    }
+                    SpfResult::TempError => TermOutcome::Error(SpfResult::TempError),
+                    SpfResult::PermError | SpfResult::None => {
+                        TermOutcome::Error(SpfResult::PermError)
+                    }
+                };
+                self.note_term(&current.domain, term, outcome.clone());
+                match outcome {
+                    TermOutcome::NotMatched | TermOutcome::Followed => break,
+                    TermOutcome::Matched => {
+                        result = qualifier_result(directive.qualifier);
+                        reason = Reason::Matched {
+                            domain: current.domain.clone(),
+                            directive: directive.clone(),
+                        };
+                    }
+                    TermOutcome::Error(error) => result = error,
+                }
+            }
+        }
+    }
+
+    /// Evaluates the next term of `frame` (§4.6.2, §4.7, §6.1).
+    async fn step(&mut self, frame: &mut Frame) -> FrameStep {
+        let record = Arc::clone(&frame.record);
+        let Some(term) = record.terms().get(frame.next_term) else {
+            return self.finish_record(frame).await;
+        };
+        frame.next_term += 1;
+        let Term::Directive(directive) = term else {
+            // Modifiers act after the mechanisms (redirect) or on fail (exp); unknown ones
+            // are ignored (§6).
+            return FrameStep::Continue;
+        };
+        if let Mechanism::Include { domain: spec } = &directive.mechanism {
+            return match self.include(spec, &frame.domain).await {
+                Ok(child) => FrameStep::Include(child),
+                Err(stop) => {
+                    self.note_term(&frame.domain, term, TermOutcome::Error(stop.result));
+                    FrameStep::Done(stop.result, stop.reason)
+                }
+            };
+        }
+        match self.matches(directive, &frame.domain).await {
+            Ok(true) => {
+                self.note_term(&frame.domain, term, TermOutcome::Matched);
+                FrameStep::Done(
+                    qualifier_result(directive.qualifier),
+                    Reason::Matched {
+                        domain: frame.domain.clone(),
+                        directive: directive.clone(),
+                    },
+                )
+            }
+            Ok(false) => {
+                self.note_term(&frame.domain, term, TermOutcome::NotMatched);
+                FrameStep::Continue
+            }
+            Err(stop) => {
+                self.note_term(&frame.domain, term, TermOutcome::Error(stop.result));
+                FrameStep::Done(stop.result, stop.reason)
+            }
+        }
+    }
+
+    /// No mechanism matched: follow `redirect=` (§6.1) or return *neutral* (§4.7).
+    async fn finish_record(&mut self, frame: &mut Frame) -> FrameStep {
+        let record = Arc::clone(&frame.record);
+        let Some(spec) = record.redirect() else {
+            return FrameStep::Done(
+                SpfResult::Neutral,
+                Reason::NoMatch {
+                    domain: frame.domain.clone(),
+                },
+            );
+        };
+        let redirect_term = record
+            .terms()
+            .iter()
+            .find(|t| matches!(t, Term::Modifier(crate::record::Modifier::Redirect(_))));
+        match self
+            .follow("redirect", spec, &frame.domain, Entry::Redirect)
+            .await
+        {
+            Ok((target, target_record)) => {
+                if let Some(term) = redirect_term {
+                    self.note_term(&frame.domain, term, TermOutcome::Followed);
+                }
+                frame.domain = target;
+                frame.record = target_record;
+                frame.next_term = 0;
+                FrameStep::Continue
+            }
+            Err(stop) => {
+                if let Some(term) = redirect_term {
+                    self.note_term(&frame.domain, term, TermOutcome::Error(stop.result));
+                }
+                FrameStep::Done(stop.result, stop.reason)
+            }
+        }
+    }
+
+    async fn include(&mut self, spec: &MacroString, domain: &Name) -> Step<Frame> {
+        let (target, record) = self.follow("include", spec, domain, Entry::Include).await?;
+        Ok(Frame {
+            domain: target,
+            record,
+            next_term: 0,
+            is_include: true,
+        })
+    }
+
+    /// The DNS-term accounting, target expansion and record lookup shared by `include:`
+    /// and `redirect=`: a target without a record is *permerror* for both (§5.2, §6.1).
+    async fn follow(
+        &mut self,
+        term: &'static str,
+        spec: &MacroString,
+        domain: &Name,
+        entry: Entry,
+    ) -> Step<(Name, Arc<Record>)> {
+        self.count_dns_term()?;
+        let target = match self.expand_target(spec, domain).await? {
+            Ok(target) => target,
+            Err(expanded) => {
+                return Err(Stop::permerror(Reason::TargetWithoutRecord {
+                    term,
+                    target: expanded,
+                }));
+            }
+        };
+        self.note(|| TraceEvent::CheckHost {
+            domain: target.clone(),
+            entry,
+        });
+        match self.load_record(&target).await? {
+            Some(record) => Ok((target, record)),
+            None => Err(Stop::permerror(Reason::TargetWithoutRecord {
+                term,
+                target: target.to_string(),
+            })),
+        }
+    }
+
+    /// Whether a mechanism other than `include` matches (§5).
+    async fn matches(&mut self, directive: &Directive, domain: &Name) -> Step<bool> {
+        match &directive.mechanism {
+            Mechanism::All => Ok(true),
+            Mechanism::Ip4 {
+                network,
+                prefix_length,
+            } => Ok(match self.ip {
+                IpAddr::V4(ip) => in_network_v4(ip, *network, prefix_length.unwrap_or(32)),
+                IpAddr::V6(_) => false,
+            }),
+            Mechanism::Ip6 {
+                network,
+                prefix_length,
+            } => Ok(match self.ip {
+                IpAddr::V6(ip) => in_network_v6(ip, *network, prefix_length.unwrap_or(128)),
+                IpAddr::V4(_) => false,
+            }),
+            Mechanism::A { domain: spec, cidr } => {
+                self.count_dns_term()?;
+                let Some(target) = self.target_or_void(spec.as_ref(), domain).await? else {
+                    return Ok(false);
+                };
+                let (matched, void) = self.address_match(&target, *cidr).await?;
+                if void {
+                    self.count_void()?;
+                }
+                Ok(matched)
+            }
+            Mechanism::Mx { domain: spec, cidr } => {
+                self.count_dns_term()?;
+                let Some(target) = self.target_or_void(spec.as_ref(), domain).await? else {
+                    return Ok(false);
+                };
+                self.mx_match(&target, *cidr).await
+            }
+            Mechanism::Ptr { domain: spec } => {
+                self.count_dns_term()?;
+                let Some(target) = self.target_or_void(spec.as_ref(), domain).await? else {
+                    return Ok(false);
+                };
+                self.ptr_match(&target).await
+            }
+            Mechanism::Exists { domain: spec } => {
+                self.count_dns_term()?;
+                let Some(target) = self.target_or_void(Some(spec), domain).await? else {
+                    return Ok(false);
+                };
+                let answer = self.a(&target).await?;
+                if answer.is_void() {
+                    self.count_void()?;
+                }
+                Ok(!answer.is_void())
+            }
+            // Handled by `step`, which pushes a frame; never a simple match.
+            Mechanism::Include { .. } => Ok(false),
+        }
+    }
+
+    /// The target name of `a`, `mx`, `ptr`, `exists`: the expanded domain-spec, or the
+    /// current domain. A target that is not a valid domain name is treated as one that does
+    /// not exist (a void lookup without a query), as RFC 7208 leaves this undefined and
+    /// §4.3 treats malformed names so.
+    async fn target_or_void<'d>(
+        &mut self,
+        spec: Option<&MacroString>,
+        domain: &'d Name,
+    ) -> Step<Option<Cow<'d, Name>>> {
+        let Some(spec) = spec else {
+            return Ok(Some(Cow::Borrowed(domain)));
+        };
+        match self.expand_target(spec, domain).await? {
+            Ok(name) => Ok(Some(Cow::Owned(name))),
+            Err(expanded) => {
+                self.note(|| TraceEvent::Note {
+                    message: format!(
+                        "target \"{}\" is not a valid domain name: treated as nonexistent",
+                        expanded.escape_default()
+                    ),
+                });
+                self.count_void()?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Expands a domain-spec (§7) and makes it a [`Name`], truncating from the left to 253
+    /// characters (§7.3). `Err` carries the expansion when it is not a valid name.
+    async fn expand_target(
+        &mut self,
+        spec: &MacroString,
+        domain: &Name,
+    ) -> Step<Result<Name, String>> {
+        let validated = if spec.uses_validated_domain() {
+            self.validated_domain(domain).await?
+        } else {
+            None
+        };
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        spec.expand_into(&self.context(domain, validated.as_ref()), &mut scratch);
+        let mut text = scratch.strip_suffix('.').unwrap_or(&scratch);
+        while text.len() > MAX_DOMAIN_LENGTH {
+            match text.split_once('.') {
+                Some((_, rest)) => text = rest,
+                None => break,
+            }
+        }
+        let result = Name::new(text).map_err(|_| text.to_owned());
+        self.scratch = scratch;
+        Ok(result)
+    }
+
+    fn context<'c>(&'c self, domain: &'c Name, validated: Option<&'c Name>) -> MacroContext<'c> {
+        MacroContext {
+            local_part: self.local_part,
+            sender_domain: self.sender_domain,
+            domain: domain.as_str(),
+            ip: self.ip,
+            helo: self.helo,
+            validated_domain: validated.map(Name::as_str),
+            receiver: &self.verifier.receiver,
+            timestamp: self.timestamp,
+        }
+    }
+
+    /// `a`: the target's A or AAAA records against the client IP. Returns (matched, void).
+    async fn address_match(&mut self, target: &Name, cidr: DualCidr) -> Step<(bool, bool)> {
+        match self.ip {
+            IpAddr::V4(ip) => {
+                let answer = self.a(target).await?;
+                let length = cidr.ip4.unwrap_or(32);
+                let matched = answer
+                    .records()
+                    .iter()
+                    .any(|&address| in_network_v4(ip, address, length));
+                Ok((matched, answer.is_void()))
+            }
+            IpAddr::V6(ip) => {
+                let answer = self.aaaa(target).await?;
+                let length = cidr.ip6.unwrap_or(128);
+                let matched = answer
+                    .records()
+                    .iter()
+                    .any(|&address| in_network_v6(ip, address, length));
+                Ok((matched, answer.is_void()))
+            }
+        }
+    }
+
+    /// `mx` (§5.4): each exchange's addresses; more than `mx_limit` MX records is
+    /// *permerror* (§4.6.4).
+    async fn mx_match(&mut self, target: &Name, cidr: DualCidr) -> Step<bool> {
+        let answer = self.mx(target).await?;
+        if answer.is_void() {
+            self.count_void()?;
+            return Ok(false);
+        }
+        let exchanges = answer.records();
+        if exchanges.len() > self.verifier.mx_limit {
+            return Err(Stop::permerror(Reason::MxLimit {
+                domain: target.clone(),
+                limit: self.verifier.mx_limit,
+            }));
+        }
+        for mx in exchanges {
+            if self.address_match(&mx.exchange, cidr).await?.0 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// `ptr` (§5.5): a validated reverse name equal to or below the target. A failing PTR
+    /// lookup means no match; a failing address lookup skips that name.
+    async fn ptr_match(&mut self, target: &Name) -> Step<bool> {
+        let answer = match self.ptr().await {
+            Ok(answer) => answer,
+            Err(stop) if stop.is_dns_failure() => return Ok(false),
+            Err(stop) => return Err(stop),
+        };
+        if answer.is_void() {
+            self.count_void()?;
+            return Ok(false);
+        }
+        for name in answer.records().iter().take(self.verifier.ptr_limit) {
+            if name.is_within(target) && self.is_validated(name).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// `%{p}` (§7.3): a validated name of the client IP, preferring `domain` itself, then a
+    /// name below it; `None` (expanding to `unknown`) when there is none or DNS fails.
+    async fn validated_domain(&mut self, domain: &Name) -> Step<Option<Name>> {
+        let answer = match self.ptr().await {
+            Ok(answer) => answer,
+            Err(stop) if stop.is_dns_failure() => return Ok(None),
+            Err(stop) => return Err(stop),
+        };
+        let names: Vec<&Name> = answer
+            .records()
+            .iter()
+            .take(self.verifier.ptr_limit)
+            .collect();
+        let exact = names.iter().filter(|name| **name == domain);
+        let below = names
+            .iter()
+            .filter(|name| **name != domain && name.is_within(domain));
+        let other = names.iter().filter(|name| !name.is_within(domain));
+        for name in exact.chain(below).chain(other) {
+            if self.is_validated(name).await? {
+                return Ok(Some((*name).clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Forward-confirms a PTR name: its A/AAAA records include the client IP. DNS failures
+    /// make the name unvalidated (§5.5).
+    async fn is_validated(&mut self, name: &Name) -> Step<bool> {
+        match self.address_match(name, DualCidr::default()).await {
+            Ok((matched, _)) => Ok(matched),
+            Err(stop) if stop.is_dns_failure() => Ok(false),
+            Err(stop) => Err(stop),
+        }
+    }
+
+    /// The explanation for a *fail* decided in `record` at `domain` (§6.2). Any problem
+    /// with `exp=` (DNS, not exactly one TXT record, bad syntax) falls back to the default;
+    /// this lookup counts towards no limit.
+    async fn explanation(&mut self, domain: &Name, record: &Record) -> Explanation {
+        if let Some(spec) = record.explanation()
+            && let Ok(Some(explanation)) = self.fetch_explanation(spec, domain).await
+        {
+            return explanation;
+        }
+        let default = &self.verifier.default_explanation;
+        let text = match MacroString::parse(default.as_bytes(), MacroKind::Explanation) {
+            Ok(template) => {
+                let validated = if template.uses_validated_domain() {
+                    self.validated_domain(domain).await.ok().flatten()
+                } else {
+                    None
+                };
+                template.expand(&self.context(domain, validated.as_ref()))
+            }
+            Err(_) => default.clone(),
+        };
+        Explanation {
+            text,
+            source: ExplanationSource::Default,
+        }
+    }
+
+    async fn fetch_explanation(
+        &mut self,
+        spec: &MacroString,
+        domain: &Name,
+    ) -> Step<Option<Explanation>> {
+        let Ok(name) = self.expand_target(spec, domain).await? else {
+            return Ok(None);
+        };
+        let answer = self.txt(&name).await?;
+        let [txt] = answer.records() else {
+            self.note(|| TraceEvent::Note {
+                message: format!("exp={name}: not exactly one TXT record, ignored"),
+            });
+            return Ok(None);
+        };
+        let Ok(template) = MacroString::parse(txt.as_bytes(), MacroKind::Explanation) else {
+            self.note(|| TraceEvent::Note {
+                message: format!("exp={name}: invalid explanation string, ignored"),
+            });
+            return Ok(None);
+        };
+        let validated = if template.uses_validated_domain() {
+            self.validated_domain(domain).await?
+        } else {
+            None
+        };
+        let text = template.expand(&self.context(domain, validated.as_ref()));
+        Ok(Some(Explanation {
+            text,
+            source: ExplanationSource::Record { name },
+        }))
+    }
+
+    /// §4.4, §4.5: the one `v=spf1` record at `domain`, parsed; `None` when there is none.
+    async fn load_record(&mut self, domain: &Name) -> Step<Option<Arc<Record>>> {
+        let answer = self.txt(domain).await?;
+        let mut spf = answer
+            .records()
+            .iter()
+            .filter(|txt| is_spf_record(txt.as_bytes()));
+        let Some(first) = spf.next() else {
+            return Ok(None);
+        };
+        let others = spf.count();
+        if others > 0 {
+            return Err(Stop::permerror(Reason::MultipleRecords {
+                domain: domain.clone(),
+                count: others + 1,
+            }));
+        }
+        match Record::parse(first.as_bytes()) {
+            Ok(record) => {
+                let record = Arc::new(record);
+                self.note(|| TraceEvent::Record {
+                    domain: domain.clone(),
+                    record: Arc::clone(&record),
+                });
+                Ok(Some(record))
+            }
+            Err(error) => Err(Stop::permerror(Reason::Syntax {
+                domain: domain.clone(),
+                error,
+            })),
+        }
+    }
+
+    fn count_dns_term(&mut self) -> Step<()> {
+        self.dns_terms += 1;
+        if self.dns_terms > self.verifier.dns_term_limit {
+            return Err(Stop::permerror(Reason::DnsTermLimit {
+                limit: self.verifier.dns_term_limit,
+            }));
+        }
+        Ok(())
+    }
+
+    fn count_void(&mut self) -> Step<()> {
+        self.void_lookups += 1;
+        if self.void_lookups > self.verifier.void_lookup_limit {
+            return Err(Stop::permerror(Reason::VoidLookupLimit {
+                limit: self.verifier.void_lookup_limit,
+            }));
+        }
+        Ok(())
+    }
+
+    fn check_deadline(&self) -> Step<()> {
+        match self.deadline {
+            Some(deadline) if Instant::now() >= deadline => Err(Stop {
+                result: SpfResult::TempError,
+                reason: Reason::DeadlineExceeded,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn note(&mut self, event: impl FnOnce() -> TraceEvent) {
+        if let Some(trace) = &mut self.trace {
+            trace.push(event());
+        }
+    }
+
+    fn note_term(&mut self, domain: &Name, term: &Term, outcome: TermOutcome) {
+        self.note(|| TraceEvent::Term {
+            domain: domain.clone(),
+            term: term.clone(),
+            outcome,
+        });
+    }
+
+    fn note_query<T: Clone>(
+        &mut self,
+        name: &Name,
+        record_type: RecordType,
+        answer: &Result<Answer<T>, LookupError>,
+        wrap: fn(Answer<T>) -> DnsAnswer,
+    ) {
+        self.note(|| TraceEvent::Query {
+            name: name.clone(),
+            record_type,
+            answer: answer.clone().map(wrap),
+        });
+    }
+
+    async fn txt(&mut self, name: &Name) -> Step<Answer<Txt>> {
+        self.check_deadline()?;
+        let resolver = self.resolver;
+        let answer = resolver.txt(name).await;
+        self.note_query(name, RecordType::Txt, &answer, DnsAnswer::Txt);
+        answer.map_err(|e| dns_stop(&e))
+    }
+
+    async fn a(&mut self, name: &Name) -> Step<Answer<Ipv4Addr>> {
+        self.check_deadline()?;
+        let resolver = self.resolver;
+        let answer = resolver.a(name).await;
+        self.note_query(name, RecordType::A, &answer, DnsAnswer::A);
+        answer.map_err(|e| dns_stop(&e))
+    }
+
+    async fn aaaa(&mut self, name: &Name) -> Step<Answer<Ipv6Addr>> {
+        self.check_deadline()?;
+        let resolver = self.resolver;
+        let answer = resolver.aaaa(name).await;
+        self.note_query(name, RecordType::Aaaa, &answer, DnsAnswer::Aaaa);
+        answer.map_err(|e| dns_stop(&e))
+    }
+
+    async fn mx(&mut self, name: &Name) -> Step<Answer<Mx>> {
+        self.check_deadline()?;
+        let resolver = self.resolver;
+        let answer = resolver.mx(name).await;
+        self.note_query(name, RecordType::Mx, &answer, DnsAnswer::Mx);
+        answer.map_err(|e| dns_stop(&e))
+    }
+
+    async fn ptr(&mut self) -> Step<Answer<Name>> {
+        self.check_deadline()?;
+        let resolver = self.resolver;
+        let answer = resolver.ptr(self.ip).await;
+        if self.trace.is_some() {
+            let name = Name::reverse(self.ip);
+            self.note_query(&name, RecordType::Ptr, &answer, DnsAnswer::Ptr);
+        }
+        answer.map_err(|e| dns_stop(&e))
+    }
+}
+
+fn qualifier_result(qualifier: Qualifier) -> SpfResult {
+    match qualifier {
+        Qualifier::Pass => SpfResult::Pass,
+        Qualifier::Fail => SpfResult::Fail,
+        Qualifier::SoftFail => SpfResult::SoftFail,
+        Qualifier::Neutral => SpfResult::Neutral,
+    }
+}
+
+fn in_network_v4(ip: Ipv4Addr, network: Ipv4Addr, prefix_length: u8) -> bool {
+    let mask = u32::MAX
+        .checked_shl(32 - u32::from(prefix_length.min(32)))
+        .unwrap_or(0);
+    u32::from(ip) & mask == u32::from(network) & mask
+}
+
+fn in_network_v6(ip: Ipv6Addr, network: Ipv6Addr, prefix_length: u8) -> bool {
+    let mask = u128::MAX
+        .checked_shl(128 - u32::from(prefix_length.min(128)))
+        .unwrap_or(0);
+    u128::from(ip) & mask == u128::from(network) & mask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks() {
+        let ip: Ipv4Addr = "192.0.2.77".parse().unwrap();
+        assert!(in_network_v4(ip, "192.0.2.0".parse().unwrap(), 24));
+        assert!(!in_network_v4(ip, "192.0.3.0".parse().unwrap(), 24));
+        assert!(in_network_v4(ip, "1.1.1.1".parse().unwrap(), 0));
+        assert!(in_network_v4(ip, ip, 32));
+        assert!(in_network_v4(ip, ip, 200));
+        let ip6: Ipv6Addr = "2001:db8::1".parse().unwrap();
+        assert!(in_network_v6(ip6, "2001:db8::".parse().unwrap(), 32));
+        assert!(!in_network_v6(ip6, "2001:db9::".parse().unwrap(), 32));
+        assert!(in_network_v6(ip6, "::".parse().unwrap(), 0));
+        assert!(in_network_v6(ip6, ip6, 128));
+    }
+
+    #[test]
+    fn initial_processing() {
+        assert!(initial_domain("example.com").is_some());
+        assert!(initial_domain("Example.COM.").is_some());
+        assert!(initial_domain("_spf.example.com").is_some());
+        for bad in [
+            "",
+            "com",
+            "A2345678",
+            "[1.2.3.5]",
+            "1.2.3.5",
+            "a...example.com",
+            "foo bar.example.com",
+            "foo:bar.example.com",
+        ] {
+            assert!(initial_domain(bad).is_none(), "{bad}");
+        }
+        let long = format!("{}.example.com", "a".repeat(64));
+        assert!(initial_domain(&long).is_none());
+    }
+}

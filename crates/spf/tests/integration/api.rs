@@ -1,0 +1,265 @@
+//! Behaviour of the public API that the conformance suites do not pin down.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use mailproof_dns::{FailureKind, Name, QueryBudget, ZoneResolver};
+use mailproof_spf::{
+    ExplanationSource, Identity, Reason, SpfResult, TermOutcome, TraceEvent, Verifier,
+};
+
+use crate::conformance::block_on;
+
+fn name(text: &str) -> Name {
+    Name::new(text).unwrap()
+}
+
+fn ip(text: &str) -> IpAddr {
+    text.parse().unwrap()
+}
+
+fn zone() -> ZoneResolver {
+    let mut zone = ZoneResolver::new();
+    zone.add_txt(
+        name("example.com"),
+        &["v=spf1 ip4:192.0.2.0/24 -all exp=why.example.com"],
+    )
+    .add_txt(
+        name("why.example.com"),
+        &["%{c} may not send for %{d} (checked by %{r} at %{t})"],
+    )
+    .add_txt(name("helo.example.net"), &["v=spf1 -all"])
+    .add_txt(
+        name("voids.example.com"),
+        &["v=spf1 a:n1.example.com a:n2.example.com a:n3.example.com ?all"],
+    )
+    .add_txt(
+        name("counted.example.com"),
+        &["v=spf1 include:example.com ~all"],
+    );
+    zone.add_a(name("helo.example.net"), "192.0.2.1".parse().unwrap());
+    zone
+}
+
+#[test]
+fn both_identities_are_reported_separately() {
+    let verifier = Verifier::default();
+    let both = block_on(verifier.verify_both(
+        &zone(),
+        ip("192.0.2.1"),
+        "helo.example.net",
+        "alice@example.com",
+    ));
+    assert_eq!(both.helo.result, SpfResult::Fail);
+    assert_eq!(both.helo.identity, Some(Identity::Helo));
+    assert_eq!(both.mail_from.result, SpfResult::Pass);
+    assert_eq!(both.mail_from.identity, Some(Identity::MailFrom));
+    assert_eq!(
+        both.helo.auth_result().to_string(),
+        "spf=fail smtp.helo=helo.example.net"
+    );
+    assert_eq!(
+        both.mail_from.auth_result().to_string(),
+        "spf=pass smtp.mailfrom=example.com"
+    );
+}
+
+#[test]
+fn null_sender_checks_postmaster_at_helo() {
+    let verifier = Verifier::default();
+    let output =
+        block_on(verifier.verify_mail_from(&zone(), ip("192.0.2.1"), "helo.example.net", "<>"));
+    assert_eq!(output.sender, "postmaster@helo.example.net");
+    assert_eq!(output.domain, "helo.example.net");
+    assert_eq!(output.result, SpfResult::Fail);
+}
+
+#[test]
+fn helo_address_literal_is_none() {
+    let verifier = Verifier::default();
+    let output = block_on(verifier.verify_helo(&zone(), ip("192.0.2.1"), "[192.0.2.1]"));
+    assert_eq!(output.result, SpfResult::None);
+    assert!(matches!(output.reason, Reason::MalformedDomain { .. }));
+}
+
+#[test]
+fn explanation_uses_receiver_and_fixed_time() {
+    let mut verifier = Verifier::default();
+    verifier.receiver = "mx.example.org".into();
+    verifier.now = Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_234_567_890));
+    let output = block_on(verifier.verify_mail_from(
+        &zone(),
+        ip("198.51.100.7"),
+        "h.example",
+        "bob@example.com",
+    ));
+    assert_eq!(output.result, SpfResult::Fail);
+    let explanation = output.explanation.unwrap();
+    assert_eq!(
+        explanation.text,
+        "198.51.100.7 may not send for example.com (checked by mx.example.org at 1234567890)"
+    );
+    assert_eq!(
+        explanation.source,
+        ExplanationSource::Record {
+            name: name("why.example.com")
+        }
+    );
+}
+
+#[test]
+fn void_lookup_limit_is_configurable() {
+    let mut verifier = Verifier::default();
+    let output = block_on(verifier.verify_mail_from(
+        &zone(),
+        ip("192.0.2.1"),
+        "h.example",
+        "a@voids.example.com",
+    ));
+    assert_eq!(output.result, SpfResult::PermError);
+    assert_eq!(output.reason, Reason::VoidLookupLimit { limit: 2 });
+    verifier.void_lookup_limit = 3;
+    let output = block_on(verifier.verify_mail_from(
+        &zone(),
+        ip("192.0.2.1"),
+        "h.example",
+        "a@voids.example.com",
+    ));
+    assert_eq!(output.result, SpfResult::Neutral);
+}
+
+#[test]
+fn dns_term_limit_is_configurable() {
+    let mut verifier = Verifier::default();
+    verifier.dns_term_limit = 0;
+    let output = block_on(verifier.verify_mail_from(
+        &zone(),
+        ip("192.0.2.1"),
+        "h.example",
+        "a@counted.example.com",
+    ));
+    assert_eq!(output.reason, Reason::DnsTermLimit { limit: 0 });
+    verifier.dns_term_limit = 1;
+    let output = block_on(verifier.verify_mail_from(
+        &zone(),
+        ip("192.0.2.1"),
+        "h.example",
+        "a@counted.example.com",
+    ));
+    assert_eq!(output.result, SpfResult::Pass);
+}
+
+#[test]
+fn passed_deadline_is_temperror() {
+    let mut verifier = Verifier::default();
+    verifier.deadline = Some(Instant::now());
+    let output =
+        block_on(verifier.verify_mail_from(&zone(), ip("192.0.2.1"), "h.example", "a@example.com"));
+    assert_eq!(output.result, SpfResult::TempError);
+    assert_eq!(output.reason, Reason::DeadlineExceeded);
+}
+
+#[test]
+fn any_lookup_error_is_temperror() {
+    let zone = zone();
+    let budget = QueryBudget::new(&zone, 0);
+    let output = block_on(Verifier::default().verify_mail_from(
+        &budget,
+        ip("192.0.2.1"),
+        "h.example",
+        "a@example.com",
+    ));
+    assert_eq!(output.result, SpfResult::TempError);
+    assert!(matches!(
+        output.reason,
+        Reason::Dns {
+            kind: FailureKind::BudgetExhausted,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn trace_shows_queries_terms_and_the_deciding_term() {
+    let verifier = Verifier::default();
+    let output = block_on(verifier.verify_mail_from(
+        &zone(),
+        ip("192.0.2.9"),
+        "h.example",
+        "a@counted.example.com",
+    ));
+    assert_eq!(output.result, SpfResult::Pass);
+    let events = &output.trace.events;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, TraceEvent::Query { name, .. } if name.as_str() == "example.com"))
+    );
+    let matched: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Term {
+                term,
+                outcome: TermOutcome::Matched,
+                ..
+            } => Some(term.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(matched, ["ip4:192.0.2.0/24", "include:example.com"]);
+    let Reason::Matched { directive, domain } = &output.reason else {
+        panic!("{:?}", output.reason)
+    };
+    assert_eq!(directive.to_string(), "include:example.com");
+    assert_eq!(domain.as_str(), "counted.example.com");
+    let text = output.trace.to_string();
+    assert!(text.contains("check_host(example.com) [Include]"), "{text}");
+
+    let mut quiet = Verifier::default();
+    quiet.trace = false;
+    let output = block_on(quiet.verify_mail_from(
+        &zone(),
+        ip("192.0.2.9"),
+        "h.example",
+        "a@counted.example.com",
+    ));
+    assert!(output.trace.events.is_empty());
+}
+
+#[test]
+fn received_spf_from_an_evaluation() {
+    let mut verifier = Verifier::default();
+    verifier.receiver = "mx.example.org".into();
+    let output = block_on(verifier.verify_mail_from(
+        &zone(),
+        ip("192.0.2.1"),
+        "helo.example.net",
+        "alice@example.com",
+    ));
+    assert_eq!(
+        output.received_spf().to_string(),
+        "Received-SPF: pass (mx.example.org: domain of alice@example.com designates 192.0.2.1 \
+         as permitted sender) client-ip=192.0.2.1; envelope-from=alice@example.com; \
+         helo=helo.example.net; receiver=mx.example.org; identity=mailfrom;"
+    );
+}
+
+#[test]
+fn ipv4_mapped_client_is_ipv4() {
+    let output = block_on(Verifier::default().verify_mail_from(
+        &zone(),
+        ip("::ffff:192.0.2.1"),
+        "h.example",
+        "a@example.com",
+    ));
+    assert_eq!(output.result, SpfResult::Pass);
+    assert_eq!(output.client_ip, ip("192.0.2.1"));
+}
+
+#[test]
+fn futures_are_send() {
+    fn assert_send<T: Send>(_: T) {}
+    let zone = zone();
+    let verifier = Verifier::default();
+    assert_send(verifier.verify_both(&zone, ip("192.0.2.1"), "h.example", "a@example.com"));
+}

@@ -1,0 +1,17 @@
+//! Integration tests of mailproof-spf: one binary, one module per area.
+//!
+//! - `conformance`: shared helpers (where the suites live, running one check).
+//! - `openspf`: the OpenSPF RFC 7208 and RFC 4408 suites, and our own vectors in
+//!   `testdata/spf/`, through the in-memory zone resolver.
+//! - `stalwart`: Stalwart's line-oriented SPF scripts.
+//! - `api`: behaviour of the public API that the suites do not pin down.
+//! - `properties`: proptest properties of the parser and the macro expander.
+//! - `regressions`: inputs that once crashed or misbehaved, by name.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+mod api;
+mod conformance;
+mod openspf;
+mod properties;
+mod regressions;
+mod stalwart;
