@@ -1,0 +1,529 @@
+//! Policy discovery and Organizational Domains: the DNS Tree Walk of RFC 9989 §4.10 and the
+//! Public Suffix List method of RFC 7489 §3.2 and §6.6.3.
+
+use std::collections::HashMap;
+
+use mailproof_dns::{Answer, FailureKind, Name, RecordType, Resolver};
+
+use crate::psl::PublicSuffixList;
+use crate::record::{PsdTag, Record, dmarc_records, record_name};
+
+/// The most names one DNS Tree Walk queries (RFC 9989 §4.10: "Author Domains with more than
+/// eight labels do not result in more than eight DNS queries").
+pub const MAX_TREE_WALK_QUERIES: usize = 8;
+
+/// How a policy and Organizational Domains are found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DiscoveryMethod {
+    /// RFC 9989 §4.10: the DNS Tree Walk (the default).
+    TreeWalk,
+    /// RFC 7489 §3.2 and §6.6.3: the Author Domain, then its Organizational Domain from the
+    /// Public Suffix List.
+    PublicSuffixList,
+}
+
+/// Where the applied record was published, relative to the Author Domain (RFC 9989 §4.10.1:
+/// "listed from highest preference to lowest").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PolicySource {
+    /// The Author Domain's own record: its `p=` applies.
+    AuthorDomain,
+    /// The record of the Author Domain's Organizational Domain: `sp=`/`np=` (or `p=`) apply.
+    OrganizationalDomain,
+    /// The record of a Public Suffix Domain (`psd=y`) above the Author Domain, used when the
+    /// Organizational Domain has no record of its own (tree walk only).
+    PublicSuffixDomain,
+}
+
+/// A DNS lookup that did not complete: DMARC's *temperror* (RFC 9989 §5.3.6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DnsFailure {
+    /// The name queried.
+    pub name: Name,
+    /// The type queried.
+    pub record_type: RecordType,
+    /// Why it failed.
+    pub kind: FailureKind,
+}
+
+/// One DNS query made during an evaluation, in order, for traces and logs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Query {
+    /// The name queried.
+    pub name: Name,
+    /// The type queried.
+    pub record_type: RecordType,
+    /// What came back, in DMARC terms.
+    pub answer: QueryAnswer,
+}
+
+/// What a query returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum QueryAnswer {
+    /// Exactly one DMARC record, with its `psd=` value.
+    DmarcRecord(PsdTag),
+    /// Several DMARC records: all are discarded (RFC 9989 §4.10 step 2).
+    MultipleDmarcRecords(usize),
+    /// TXT records, none of them DMARC records.
+    NoDmarcRecord,
+    /// Records of the type asked (existence checks).
+    Records,
+    /// The name exists without records of the type asked (NODATA).
+    NoRecords,
+    /// The name does not exist.
+    NxDomain,
+    /// The lookup failed.
+    TemporaryFailure(FailureKind),
+}
+
+/// A DMARC Policy Record found for an Author Domain, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PolicyDiscovery {
+    /// The method that found it.
+    pub method: DiscoveryMethod,
+    /// The Author Domain the search started from.
+    pub author_domain: Name,
+    /// The DMARC Policy Domain (RFC 9989 §3.2.5): where the record was found.
+    pub policy_domain: Name,
+    /// The Author Domain's Organizational Domain (RFC 9989 §4.10.2 or RFC 7489 §3.2).
+    pub organizational_domain: Name,
+    /// Where the record sits relative to the Author Domain.
+    pub source: PolicySource,
+    /// The record.
+    pub record: Record,
+    /// The queries this discovery made, in order.
+    pub queries: Vec<Query>,
+}
+
+/// Why no policy applies to an Author Domain: DMARC *none*.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NoPolicyReason {
+    /// No DMARC record at any name searched (RFC 9989 §4.10.1: "Mail Receivers MUST NOT
+    /// apply the DMARC mechanism to the message").
+    NoPolicyRecord,
+    /// RFC 7489 mode: several DMARC records at `name` end policy discovery (RFC 7489 §6.6.3
+    /// step 5). The tree walk discards them and walks on instead.
+    MultipleRecords {
+        /// Where the records were.
+        name: Name,
+    },
+}
+
+/// The outcome of policy discovery for one Author Domain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DiscoveryOutcome {
+    /// A record applies.
+    Found(Box<PolicyDiscovery>),
+    /// No record applies.
+    NoPolicy {
+        /// Why.
+        reason: NoPolicyReason,
+        /// The method used.
+        method: DiscoveryMethod,
+        /// The queries made.
+        queries: Vec<Query>,
+    },
+    /// A query failed, so whether a record applies is unknown.
+    TemporaryFailure {
+        /// The failed query.
+        failure: DnsFailure,
+        /// The method used.
+        method: DiscoveryMethod,
+        /// The queries made, the failed one last.
+        queries: Vec<Query>,
+    },
+}
+
+/// What one `_dmarc` name holds, after RFC 9989 §4.10 step 2.
+#[derive(Clone, Debug)]
+enum AtName {
+    Nothing,
+    One(Record),
+    Several,
+}
+
+/// The queries of one evaluation, each name asked once (tree walks overlap).
+pub(crate) struct Lookups<'r, R> {
+    resolver: &'r R,
+    txt_cache: HashMap<Name, Result<AtName, DnsFailure>>,
+    pub(crate) trace: Vec<Query>,
+}
+
+/// A finished DNS Tree Walk: the DMARC records found, longest name first.
+pub(crate) struct Walk {
+    start: Name,
+    found: Vec<(Name, Record)>,
+}
+
+impl Walk {
+    /// RFC 9989 §4.10.2: "select the Organizational Domain from the domains for which valid
+    /// DMARC Policy Records were retrieved from the longest to the shortest".
+    pub(crate) fn organizational_domain(&self) -> Name {
+        let tags: Vec<(Name, PsdTag)> = self
+            .found
+            .iter()
+            .map(|(name, record)| (name.clone(), record.public_suffix))
+            .collect();
+        select_organizational_domain(&self.start, &tags)
+    }
+}
+
+/// The selection rules of RFC 9989 §4.10.2 over the records a walk from `start` found
+/// (`found`, longest name first, with each record's `psd=`):
+///
+/// 1. "If a valid DMARC Policy Record contains the psd tag set to 'n', this is the
+///    Organizational Domain";
+/// 2. "If a valid DMARC Policy Record, other than the one for the domain where the tree walk
+///    started, contains the psd tag set to 'y', the Organizational Domain is the domain one
+///    label below this one";
+/// 3. "Otherwise, select the DMARC Policy Record found at the name with the fewest number of
+///    labels";
+///
+/// and "if this process does not determine the Organizational Domain, then the initial target
+/// domain is the Organizational Domain".
+pub fn select_organizational_domain(start: &Name, found: &[(Name, PsdTag)]) -> Name {
+    for (name, psd) in found {
+        match psd {
+            PsdTag::OrganizationalDomain => return name.clone(),
+            PsdTag::PublicSuffixDomain if name != start => {
+                return start
+                    .suffix(name.label_count() + 1)
+                    .unwrap_or_else(|| start.clone());
+            }
+            _ => {}
+        }
+    }
+    found
+        .last()
+        .map_or_else(|| start.clone(), |(name, _)| name.clone())
+}
+
+/// The names a DNS Tree Walk from `start` queries, in order (RFC 9989 §4.10 steps 3–7):
+/// `start`, then — "if x < 8, remove the left-most label ... if x >= 8, remove the left-most
+/// labels ... until 7 labels remain" — and each parent up to the single-label name. At most
+/// [`MAX_TREE_WALK_QUERIES`] names.
+pub fn tree_walk_names(start: &Name) -> Vec<Name> {
+    let mut names = vec![start.clone()];
+    let mut next = if start.label_count() >= MAX_TREE_WALK_QUERIES {
+        start.suffix(MAX_TREE_WALK_QUERIES - 1)
+    } else {
+        start.parent()
+    };
+    while let Some(name) = next {
+        next = name.parent();
+        names.push(name);
+    }
+    names
+}
+
+impl<'r, R: Resolver> Lookups<'r, R> {
+    pub(crate) fn new(resolver: &'r R) -> Self {
+        Lookups {
+            resolver,
+            txt_cache: HashMap::new(),
+            trace: Vec::new(),
+        }
+    }
+
+    /// The DMARC record at `_dmarc.<domain>`, if exactly one.
+    async fn dmarc_at(&mut self, domain: &Name) -> Result<AtName, DnsFailure> {
+        if let Some(cached) = self.txt_cache.get(domain) {
+            return cached.clone();
+        }
+        // A name too long to take `_dmarc.` cannot hold a record.
+        let Some(query_name) = record_name(domain) else {
+            return Ok(AtName::Nothing);
+        };
+        let outcome = match self.resolver.txt(&query_name).await {
+            Ok(answer) => {
+                let mut records =
+                    dmarc_records(answer.records().iter().map(mailproof_dns::Txt::as_bytes));
+                let (at, answer_kind) = match (records.len(), &answer) {
+                    (_, Answer::NxDomain { .. }) => (AtName::Nothing, QueryAnswer::NxDomain),
+                    (_, Answer::NoRecords { .. }) => (AtName::Nothing, QueryAnswer::NoRecords),
+                    (0, _) => (AtName::Nothing, QueryAnswer::NoDmarcRecord),
+                    (1, _) => match records.pop() {
+                        Some(record) => {
+                            let psd = record.public_suffix;
+                            (AtName::One(record), QueryAnswer::DmarcRecord(psd))
+                        }
+                        None => (AtName::Nothing, QueryAnswer::NoDmarcRecord),
+                    },
+                    (n, _) => (AtName::Several, QueryAnswer::MultipleDmarcRecords(n)),
+                };
+                self.record(query_name, RecordType::Txt, answer_kind);
+                Ok(at)
+            }
+            Err(error) => {
+                let failure = DnsFailure {
+                    name: query_name.clone(),
+                    record_type: RecordType::Txt,
+                    kind: error.kind(),
+                };
+                self.record(
+                    query_name,
+                    RecordType::Txt,
+                    QueryAnswer::TemporaryFailure(error.kind()),
+                );
+                Err(failure)
+            }
+        };
+        self.txt_cache.insert(domain.clone(), outcome.clone());
+        outcome
+    }
+
+    fn record(&mut self, name: Name, record_type: RecordType, answer: QueryAnswer) {
+        self.trace.push(Query {
+            name,
+            record_type,
+            answer,
+        });
+    }
+
+    /// RFC 9989 §4.10: query each name of [`tree_walk_names`], keep single DMARC records, and
+    /// stop at one with `psd=y` or `psd=n`.
+    pub(crate) async fn tree_walk(&mut self, start: &Name) -> Result<Walk, DnsFailure> {
+        let mut found = Vec::new();
+        for name in tree_walk_names(start) {
+            if let AtName::One(record) = self.dmarc_at(&name).await? {
+                let stop = record.public_suffix != PsdTag::Undetermined;
+                found.push((name, record));
+                if stop {
+                    break;
+                }
+            }
+        }
+        Ok(Walk {
+            start: start.clone(),
+            found,
+        })
+    }
+
+    /// The Organizational Domain of `domain` by `method`.
+    pub(crate) async fn organizational_domain(
+        &mut self,
+        domain: &Name,
+        list: Option<&PublicSuffixList>,
+    ) -> Result<Name, DnsFailure> {
+        match list {
+            Some(list) => Ok(list
+                .organizational_domain(domain)
+                .unwrap_or_else(|| domain.clone())),
+            None => Ok(self.tree_walk(domain).await?.organizational_domain()),
+        }
+    }
+
+    /// RFC 9989 §4.10.1 policy discovery with the tree walk.
+    pub(crate) async fn discover_by_tree_walk(&mut self, author: &Name) -> DiscoveryOutcome {
+        let method = DiscoveryMethod::TreeWalk;
+        let walk = match self.tree_walk(author).await {
+            Ok(walk) => walk,
+            Err(failure) => {
+                return DiscoveryOutcome::TemporaryFailure {
+                    failure,
+                    method,
+                    queries: self.trace.clone(),
+                };
+            }
+        };
+        let organizational_domain = walk.organizational_domain();
+        let at = |wanted: &Name| walk.found.iter().find(|(name, _)| name == wanted);
+        let chosen = if let Some((name, record)) = at(author) {
+            Some((name, record, PolicySource::AuthorDomain))
+        } else if let Some((name, record)) = at(&organizational_domain) {
+            Some((name, record, PolicySource::OrganizationalDomain))
+        } else {
+            walk.found
+                .iter()
+                .find(|(_, record)| record.public_suffix == PsdTag::PublicSuffixDomain)
+                .map(|(name, record)| (name, record, PolicySource::PublicSuffixDomain))
+        };
+        match chosen {
+            Some((name, record, source)) => DiscoveryOutcome::Found(Box::new(PolicyDiscovery {
+                method,
+                author_domain: author.clone(),
+                policy_domain: name.clone(),
+                organizational_domain,
+                source,
+                record: record.clone(),
+                queries: self.trace.clone(),
+            })),
+            None => DiscoveryOutcome::NoPolicy {
+                reason: NoPolicyReason::NoPolicyRecord,
+                method,
+                queries: self.trace.clone(),
+            },
+        }
+    }
+
+    /// RFC 7489 §6.6.3 policy discovery: the Author Domain, then (if different and the first
+    /// query found no DMARC record) its Organizational Domain from the list.
+    pub(crate) async fn discover_by_list(
+        &mut self,
+        author: &Name,
+        list: &PublicSuffixList,
+    ) -> DiscoveryOutcome {
+        let method = DiscoveryMethod::PublicSuffixList;
+        let organizational_domain = list
+            .organizational_domain(author)
+            .unwrap_or_else(|| author.clone());
+        let mut candidates = vec![(author.clone(), PolicySource::AuthorDomain)];
+        if organizational_domain != *author {
+            candidates.push((
+                organizational_domain.clone(),
+                PolicySource::OrganizationalDomain,
+            ));
+        }
+        for (name, source) in candidates {
+            match self.dmarc_at(&name).await {
+                Err(failure) => {
+                    return DiscoveryOutcome::TemporaryFailure {
+                        failure,
+                        method,
+                        queries: self.trace.clone(),
+                    };
+                }
+                Ok(AtName::Nothing) => {}
+                Ok(AtName::Several) => {
+                    return DiscoveryOutcome::NoPolicy {
+                        reason: NoPolicyReason::MultipleRecords { name },
+                        method,
+                        queries: self.trace.clone(),
+                    };
+                }
+                Ok(AtName::One(record)) => {
+                    return DiscoveryOutcome::Found(Box::new(PolicyDiscovery {
+                        method,
+                        author_domain: author.clone(),
+                        policy_domain: name,
+                        organizational_domain,
+                        source,
+                        record,
+                        queries: self.trace.clone(),
+                    }));
+                }
+            }
+        }
+        DiscoveryOutcome::NoPolicy {
+            reason: NoPolicyReason::NoPolicyRecord,
+            method,
+            queries: self.trace.clone(),
+        }
+    }
+
+    /// Whether `domain` exists. RFC 9989 §3.2.13 calls a domain non-existent when a query
+    /// for it answers NXDOMAIN (RFC 8020); to keep one misbehaving server from turning on
+    /// `np=`, we ask as RFC 9091 §2.7 did — A, then AAAA and MX — and call the domain
+    /// non-existent only when all three answer NXDOMAIN. Any records or NODATA mean it exists.
+    pub(crate) async fn domain_exists(&mut self, domain: &Name) -> Result<bool, DnsFailure> {
+        for record_type in [RecordType::A, RecordType::Aaaa, RecordType::Mx] {
+            let answer = match record_type {
+                RecordType::A => self.resolver.a(domain).await.map(|a| kind_of(&a)),
+                RecordType::Aaaa => self.resolver.aaaa(domain).await.map(|a| kind_of(&a)),
+                _ => self.resolver.mx(domain).await.map(|a| kind_of(&a)),
+            };
+            match answer {
+                Ok(answer) => {
+                    self.record(domain.clone(), record_type, answer);
+                    if answer != QueryAnswer::NxDomain {
+                        return Ok(true);
+                    }
+                }
+                Err(error) => {
+                    self.record(
+                        domain.clone(),
+                        record_type,
+                        QueryAnswer::TemporaryFailure(error.kind()),
+                    );
+                    return Err(DnsFailure {
+                        name: domain.clone(),
+                        record_type,
+                        kind: error.kind(),
+                    });
+                }
+            }
+        }
+        Ok(false)
+    }
+}
+
+fn kind_of<T>(answer: &Answer<T>) -> QueryAnswer {
+    match answer {
+        Answer::Records { .. } => QueryAnswer::Records,
+        Answer::NoRecords { .. } => QueryAnswer::NoRecords,
+        Answer::NxDomain { .. } => QueryAnswer::NxDomain,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> Name {
+        Name::new(s).unwrap()
+    }
+
+    #[test]
+    fn walk_names_follow_section_4_10() {
+        let names: Vec<String> = tree_walk_names(&name("a.b.c.d.e.f.g.h.i.j.mail.example.com"))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        // The example list of RFC 9989 §4.10.
+        assert_eq!(
+            names,
+            [
+                "a.b.c.d.e.f.g.h.i.j.mail.example.com",
+                "g.h.i.j.mail.example.com",
+                "h.i.j.mail.example.com",
+                "i.j.mail.example.com",
+                "j.mail.example.com",
+                "mail.example.com",
+                "example.com",
+                "com"
+            ]
+        );
+        assert_eq!(tree_walk_names(&name("com")).len(), 1);
+        assert_eq!(tree_walk_names(&name("a.b.c.d.e.f.g.h")).len(), 8);
+        assert_eq!(tree_walk_names(&name("a.b.c.d.e.f.g")).len(), 7);
+    }
+
+    #[test]
+    fn selection_rules() {
+        let start = name("a.mail.example.com");
+        // §4.10.2 examples.
+        assert_eq!(
+            select_organizational_domain(
+                &start,
+                &[
+                    (name("mail.example.com"), PsdTag::Undetermined),
+                    (name("example.com"), PsdTag::Undetermined)
+                ]
+            ),
+            name("example.com")
+        );
+        assert_eq!(
+            select_organizational_domain(
+                &start,
+                &[(name("mail.example.com"), PsdTag::OrganizationalDomain)]
+            ),
+            name("mail.example.com")
+        );
+        assert_eq!(
+            select_organizational_domain(&start, &[(name("com"), PsdTag::PublicSuffixDomain)]),
+            name("example.com")
+        );
+        assert_eq!(select_organizational_domain(&start, &[]), start);
+        // psd=y at the start itself: rule 2 skips it, rule 3 picks it.
+        assert_eq!(
+            select_organizational_domain(&start, &[(start.clone(), PsdTag::PublicSuffixDomain)]),
+            start
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! DMARC Reporting URIs, the entries of `rua=` and `ruf=` (RFC 9989 §4.6, §4.8).
+
+use nom::bytes::complete::{tag, take_while, take_while1};
+use nom::character::complete::{digit1, one_of};
+use nom::combinator::{all_consuming, opt, recognize};
+use nom::sequence::preceded;
+use nom::{IResult, Parser};
+
+use mailproof_dns::Name;
+
+use crate::record::trim_wsp;
+
+/// One report destination from `rua=` or `ruf=`.
+///
+/// The obsolete size limit of RFC 7489 (`mailto:r@example.com!10m`) is accepted and kept in
+/// [`ReportUri::max_size_bytes`]; RFC 9989 §4.8 says reporters "should ignore" it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportUri {
+    uri: String,
+    scheme_len: usize,
+    max_size_bytes: Option<u64>,
+    host: Option<Name>,
+}
+
+impl ReportUri {
+    /// The URI as written, without any `!size` suffix.
+    pub fn as_str(&self) -> &str {
+        &self.uri
+    }
+
+    /// The scheme, lower-cased (`mailto`, `https`, ...).
+    pub fn scheme(&self) -> String {
+        self.uri[..self.scheme_len].to_ascii_lowercase()
+    }
+
+    /// True for `mailto:` URIs, which every report sender must support (RFC 9989 §4.7).
+    pub fn is_mailto(&self) -> bool {
+        self.uri[..self.scheme_len].eq_ignore_ascii_case("mailto")
+    }
+
+    /// The size limit of RFC 7489's obsolete `!size` suffix, in bytes (`k`, `m`, `g`, `t`
+    /// are powers of 1024); `None` when absent or too large to count.
+    pub fn max_size_bytes(&self) -> Option<u64> {
+        self.max_size_bytes
+    }
+
+    /// The "destination host" of RFC 9990's external-destination check: the domain of a
+    /// `mailto:` address, or the host of a URI with an authority (`https://host/...`).
+    /// `None` when the URI names no host that is a valid domain name.
+    pub fn host(&self) -> Option<&Name> {
+        self.host.as_ref()
+    }
+}
+
+impl std::fmt::Display for ReportUri {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.uri)
+    }
+}
+
+/// Parses a `dmarc-urilist`; returns the valid URIs and the byte offsets (within `list`) of
+/// entries that are not URIs.
+pub(crate) fn parse_uri_list(list: &[u8]) -> (Vec<ReportUri>, Vec<usize>) {
+    let mut uris = Vec::new();
+    let mut bad = Vec::new();
+    let mut offset = 0;
+    for entry in list.split(|&b| b == b',') {
+        let entry_offset = offset;
+        offset += entry.len() + 1;
+        let trimmed = trim_wsp(entry);
+        match all_consuming(dmarc_uri_with_size).parse(trimmed) {
+            Ok((_, (uri, size))) => match ReportUri::new(uri, size) {
+                Some(uri) => uris.push(uri),
+                None => bad.push(entry_offset),
+            },
+            Err(_) => bad.push(entry_offset),
+        }
+    }
+    (uris, bad)
+}
+
+impl ReportUri {
+    fn new(uri: &[u8], size: Option<(&[u8], Option<char>)>) -> Option<ReportUri> {
+        let uri = std::str::from_utf8(uri).ok()?;
+        let scheme_len = uri.find(':')?;
+        let max_size_bytes = size.and_then(|(digits, unit)| {
+            let n: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+            let shift = match unit.map(|u| u.to_ascii_lowercase()) {
+                None => 0,
+                Some('k') => 10,
+                Some('m') => 20,
+                Some('g') => 30,
+                Some(_) => 40,
+            };
+            n.checked_mul(1u64 << shift)
+        });
+        let rest = &uri[scheme_len + 1..];
+        let host_text = if uri[..scheme_len].eq_ignore_ascii_case("mailto") {
+            let address = rest.split('?').next().unwrap_or(rest);
+            address.rsplit_once('@').map(|(_, domain)| domain)
+        } else {
+            rest.strip_prefix("//").map(|authority| {
+                let authority = authority.split(['/', '?', '#']).next().unwrap_or(authority);
+                let host_port = authority
+                    .rsplit_once('@')
+                    .map_or(authority, |(_, host)| host);
+                host_port.split(':').next().unwrap_or(host_port)
+            })
+        };
+        let host = host_text.and_then(|h| Name::new(&percent_decode(h)).ok());
+        Some(ReportUri {
+            uri: uri.to_owned(),
+            scheme_len,
+            max_size_bytes,
+            host,
+        })
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            if let Some(b) = hex {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `dmarc-uri / obs-dmarc-uri`: a URI, then optionally the obsolete
+/// `obs-dmarc-report-size = "!" 1*DIGIT [ "k" / "m" / "g" / "t" ]`.
+#[allow(clippy::type_complexity)]
+fn dmarc_uri_with_size(input: &[u8]) -> IResult<&[u8], (&[u8], Option<(&[u8], Option<char>)>)> {
+    (
+        dmarc_uri,
+        opt(preceded(tag(&b"!"[..]), (digit1, opt(one_of("kmgtKMGT"))))),
+    )
+        .parse(input)
+}
+
+/// `dmarc-uri = URI` (RFC 3986 §3: `scheme ":" hier-part [ "?" query ] [ "#" fragment ]`),
+/// checked as `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )` followed by ":" and one
+/// or more URI characters; "commas (ASCII 0x2C) and exclamation points (ASCII 0x21) MUST be
+/// encoded".
+fn dmarc_uri(input: &[u8]) -> IResult<&[u8], &[u8]> {
+    recognize((
+        take_while1(|b: u8| b.is_ascii_alphabetic()).and(take_while(|b: u8| {
+            b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.'
+        })),
+        tag(&b":"[..]),
+        take_while1(is_uri_char),
+    ))
+    .parse(input)
+}
+
+/// unreserved / gen-delims / sub-delims (without "," and "!") / "%" (RFC 3986 §2).
+fn is_uri_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~:/?#[]@$&'()*+;=%".contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_sizes() {
+        let (uris, bad) =
+            parse_uri_list(b"mailto:a@Example.COM , mailto:b@example.net!10m,https://r.example/x");
+        assert!(bad.is_empty());
+        assert_eq!(uris.len(), 3);
+        assert_eq!(uris[0].host().unwrap().as_str(), "example.com");
+        assert!(uris[0].is_mailto());
+        assert_eq!(uris[1].as_str(), "mailto:b@example.net");
+        assert_eq!(uris[1].max_size_bytes(), Some(10 << 20));
+        assert_eq!(uris[2].scheme(), "https");
+        assert_eq!(uris[2].host().unwrap().as_str(), "r.example");
+        assert_eq!(uris[2].max_size_bytes(), None);
+    }
+
+    #[test]
+    fn bad_entries_reported() {
+        let (uris, bad) = parse_uri_list(b"a@example.com,mailto:ok@example.com,mailto:x!q,,");
+        assert_eq!(uris.len(), 1);
+        assert_eq!(bad, [0, 36, 47, 48]);
+        let (_, bad) = parse_uri_list(b"mailto:has space@example.com");
+        assert_eq!(bad, [0]);
+    }
+
+    #[test]
+    fn hosts() {
+        let (uris, _) = parse_uri_list(
+            b"mailto:r@example.com?subject=x,https://user@h.example:8443/p,urn:isbn:1,mailto:%72@ex%61mple.org",
+        );
+        assert_eq!(uris[0].host().unwrap().as_str(), "example.com");
+        assert_eq!(uris[1].host().unwrap().as_str(), "h.example");
+        assert_eq!(uris[2].host(), None);
+        assert_eq!(uris[3].host().unwrap().as_str(), "example.org");
+    }
+}
