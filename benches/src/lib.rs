@@ -1,0 +1,1 @@
+//! Criterion benches for mailproof live in `benches/benches/`; this library is empty.
