@@ -1,0 +1,500 @@
+//! Canonicalization (RFC 6376 §3.4): the exact bytes that get hashed.
+//!
+//! Header fields are canonicalized one at a time into a caller-owned buffer; the body is
+//! canonicalized as a stream by [`BodyCanonicalizer`], which never buffers more than one
+//! pending line break count and so can feed a digest chunk by chunk.
+
+use std::fmt;
+
+use ring::digest;
+
+use crate::signature::HashAlgorithm;
+
+/// A canonicalization algorithm, for header fields or for the body (`c=`, RFC 6376 §3.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Canonicalization {
+    /// `simple`: tolerates almost no modification (§3.4.1, §3.4.3). The default when `c=`
+    /// is absent.
+    #[default]
+    Simple,
+    /// `relaxed`: tolerates common modifications such as white-space replacement and header
+    /// field line rewrapping (§3.4.2, §3.4.4).
+    Relaxed,
+}
+
+impl Canonicalization {
+    /// The name used in `c=`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Canonicalization::Simple => "simple",
+            Canonicalization::Relaxed => "relaxed",
+        }
+    }
+}
+
+impl fmt::Display for Canonicalization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn is_wsp(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// Appends one canonicalized header field to `out`.
+///
+/// `prefix` is the field exactly as written up to and including its colon (`"Subject :"`),
+/// `name` the field name without white space, and `value` the value as a sequence of pieces
+/// (one piece normally; two when the `b=` value of a DKIM-Signature has been cut out). With
+/// `line_break`, the field is terminated by CRLF; the DKIM-Signature being verified or
+/// signed is hashed without one (§3.7).
+///
+/// simple (§3.4.1): the field unchanged. relaxed (§3.4.2): name lower-cased, value unfolded
+/// (every CR and LF dropped), runs of WSP turned into one SP, WSP around the colon and at the
+/// end of the value removed.
+pub(crate) fn header(
+    mode: Canonicalization,
+    prefix: &[u8],
+    name: &[u8],
+    value: &[&[u8]],
+    line_break: bool,
+    out: &mut Vec<u8>,
+) {
+    match mode {
+        Canonicalization::Simple => {
+            out.extend_from_slice(prefix);
+            for piece in value {
+                out.extend_from_slice(piece);
+            }
+        }
+        Canonicalization::Relaxed => {
+            out.extend(name.iter().map(u8::to_ascii_lowercase));
+            out.push(b':');
+            let mut started = false;
+            let mut pending_space = false;
+            for piece in value {
+                let mut run_start = 0;
+                for (i, &b) in piece.iter().enumerate() {
+                    if is_wsp(b) || b == b'\r' || b == b'\n' {
+                        if run_start < i {
+                            out.extend_from_slice(&piece[run_start..i]);
+                        }
+                        run_start = i + 1;
+                        if is_wsp(b) && started {
+                            pending_space = true;
+                        }
+                    } else if run_start == i {
+                        if pending_space {
+                            out.push(b' ');
+                            pending_space = false;
+                        }
+                        started = true;
+                    }
+                }
+                if run_start < piece.len() {
+                    out.extend_from_slice(&piece[run_start..]);
+                }
+            }
+        }
+    }
+    if line_break {
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Line breaks to emit in bulk for runs of empty lines.
+const CRLFS: &[u8; 64] = b"\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n";
+
+/// Streaming body canonicalization (RFC 6376 §3.4.3 simple, §3.4.4 relaxed).
+///
+/// Feed the body in chunks of any size with [`update`](Self::update) and end with
+/// [`finish`](Self::finish); the output, passed to the `out` callback as slices, is exactly
+/// the canonical body however the input was cut (a CRLF or a run of white space may be split
+/// across chunks). Only CRLF ends a line; a bare CR or LF is an ordinary byte.
+///
+/// - simple: empty lines at the end of the body are removed, and the body ends with one
+///   CRLF (an empty body becomes a single CRLF).
+/// - relaxed: white space at the end of each line is removed, other runs of SP/HTAB become
+///   one SP, empty lines at the end are removed, and a non-empty body ends with CRLF; an
+///   empty body stays empty.
+///
+/// ```
+/// use mailproof_dkim::{BodyCanonicalizer, Canonicalization};
+///
+/// let mut canon = BodyCanonicalizer::new(Canonicalization::Relaxed);
+/// let mut out = Vec::new();
+/// for chunk in [&b"Hi \t"[..], b" there  \r", b"\n\r\n\r\n"] {
+///     canon.update(chunk, &mut |bytes| out.extend_from_slice(bytes));
+/// }
+/// canon.finish(&mut |bytes| out.extend_from_slice(bytes));
+/// assert_eq!(out, b"Hi there\r\n");
+/// ```
+#[derive(Clone, Debug)]
+pub struct BodyCanonicalizer {
+    mode: Canonicalization,
+    /// Line breaks seen since the last emitted content byte, not yet emitted: they are
+    /// dropped if only empty lines follow.
+    pending_line_breaks: usize,
+    /// relaxed: white space seen in the current line, emitted as one SP before the next
+    /// content byte.
+    pending_space: bool,
+    /// The previous chunk ended with a CR whose meaning depends on the next byte.
+    pending_cr: bool,
+    /// Any content byte has been emitted.
+    emitted: bool,
+}
+
+impl BodyCanonicalizer {
+    /// A canonicalizer at the start of a body.
+    pub fn new(mode: Canonicalization) -> BodyCanonicalizer {
+        BodyCanonicalizer {
+            mode,
+            pending_line_breaks: 0,
+            pending_space: false,
+            pending_cr: false,
+            emitted: false,
+        }
+    }
+
+    /// The algorithm this canonicalizer applies.
+    pub fn mode(&self) -> Canonicalization {
+        self.mode
+    }
+
+    /// Emits what must come before a content byte: held-back line breaks and white space.
+    fn begin_content(&mut self, out: &mut impl FnMut(&[u8])) {
+        while self.pending_line_breaks > 0 {
+            let n = self.pending_line_breaks.min(CRLFS.len() / 2);
+            out(&CRLFS[..2 * n]);
+            self.pending_line_breaks -= n;
+        }
+        if self.pending_space {
+            out(b" ");
+            self.pending_space = false;
+        }
+        self.emitted = true;
+    }
+
+    /// Canonicalizes the next piece of the body.
+    pub fn update(&mut self, chunk: &[u8], out: &mut impl FnMut(&[u8])) {
+        let relaxed = self.mode == Canonicalization::Relaxed;
+        let mut input = chunk;
+        if self.pending_cr {
+            let Some((&first, _)) = input.split_first() else {
+                return;
+            };
+            self.pending_cr = false;
+            if first == b'\n' {
+                self.end_line();
+                input = &input[1..];
+            } else {
+                self.begin_content(out);
+                out(b"\r");
+            }
+        }
+        // A run of content bytes [run_start, i) is emitted as one slice.
+        let mut run_start: Option<usize> = None;
+        let mut i = 0;
+        while i < input.len() {
+            let b = input[i];
+            let special = b == b'\r' || (relaxed && is_wsp(b));
+            if !special {
+                if run_start.is_none() {
+                    self.begin_content(out);
+                    run_start = Some(i);
+                }
+                i += 1;
+                continue;
+            }
+            if let Some(start) = run_start.take() {
+                out(&input[start..i]);
+            }
+            if b == b'\r' {
+                match input.get(i + 1) {
+                    Some(b'\n') => {
+                        self.end_line();
+                        i += 2;
+                        continue;
+                    }
+                    Some(_) => {
+                        // A bare CR is content.
+                        self.begin_content(out);
+                        run_start = Some(i);
+                    }
+                    None => self.pending_cr = true,
+                }
+            } else {
+                self.pending_space = true;
+            }
+            i += 1;
+        }
+        if let Some(start) = run_start {
+            out(&input[start..]);
+        }
+    }
+
+    fn end_line(&mut self) {
+        self.pending_space = false;
+        self.pending_line_breaks = self.pending_line_breaks.saturating_add(1);
+    }
+
+    /// Ends the body, emitting the final CRLF where the algorithm requires one.
+    pub fn finish(mut self, out: &mut impl FnMut(&[u8])) {
+        if self.pending_cr {
+            self.pending_cr = false;
+            self.begin_content(out);
+            out(b"\r");
+        }
+        match self.mode {
+            // The last non-empty line keeps (or gains) its CRLF; an empty body is one CRLF.
+            Canonicalization::Simple => out(b"\r\n"),
+            Canonicalization::Relaxed => {
+                if self.emitted {
+                    out(b"\r\n");
+                }
+            }
+        }
+    }
+}
+
+/// A body canonicalizer feeding a digest, honouring `l=`: hashes at most `limit` canonical
+/// octets and counts them all.
+pub(crate) struct BodyHasher {
+    canonicalizer: BodyCanonicalizer,
+    context: digest::Context,
+    limit: Option<u64>,
+    canonical_length: u64,
+}
+
+fn feed(context: &mut digest::Context, total: &mut u64, limit: Option<u64>, bytes: &[u8]) {
+    let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    let take = match limit {
+        None => bytes.len(),
+        Some(limit) => usize::try_from(limit.saturating_sub(*total).min(len)).unwrap_or(0),
+    };
+    context.update(&bytes[..take]);
+    *total = total.saturating_add(len);
+}
+
+impl BodyHasher {
+    pub(crate) fn new(mode: Canonicalization, hash: HashAlgorithm, limit: Option<u64>) -> Self {
+        let algorithm = match hash {
+            HashAlgorithm::Sha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
+            HashAlgorithm::Sha256 => &digest::SHA256,
+        };
+        BodyHasher {
+            canonicalizer: BodyCanonicalizer::new(mode),
+            context: digest::Context::new(algorithm),
+            limit,
+            canonical_length: 0,
+        }
+    }
+
+    pub(crate) fn update(&mut self, chunk: &[u8]) {
+        let (context, total, limit) = (&mut self.context, &mut self.canonical_length, self.limit);
+        self.canonicalizer
+            .update(chunk, &mut |bytes| feed(context, total, limit, bytes));
+    }
+
+    /// The digest and the length of the whole canonical body.
+    pub(crate) fn finish(self) -> (digest::Digest, u64) {
+        let BodyHasher {
+            canonicalizer,
+            mut context,
+            limit,
+            mut canonical_length,
+        } = self;
+        canonicalizer.finish(&mut |bytes| feed(&mut context, &mut canonical_length, limit, bytes));
+        (context.finish(), canonical_length)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod naive {
+    //! Slow, obviously-correct canonicalizers written straight from the RFC text, the oracle
+    //! for the property tests.
+
+    /// RFC 6376 §3.4.3 / §3.4.4 on a whole body.
+    pub(crate) fn body(relaxed: bool, body: &[u8]) -> Vec<u8> {
+        // Split into lines on CRLF; the part after the last CRLF is an unterminated line.
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        let mut rest = body;
+        while let Some(pos) = rest.windows(2).position(|w| w == b"\r\n") {
+            lines.push(rest[..pos].to_vec());
+            rest = &rest[pos + 2..];
+        }
+        if !rest.is_empty() {
+            lines.push(rest.to_vec());
+        }
+        if relaxed {
+            for line in &mut lines {
+                // Reduce WSP runs to one SP, then drop trailing WSP.
+                let mut out = Vec::new();
+                let mut in_ws = false;
+                for &b in line.iter() {
+                    if b == b' ' || b == b'\t' {
+                        in_ws = true;
+                    } else {
+                        if in_ws {
+                            out.push(b' ');
+                        }
+                        in_ws = false;
+                        out.push(b);
+                    }
+                }
+                *line = out;
+            }
+        }
+        while lines.last().is_some_and(Vec::is_empty) {
+            lines.pop();
+        }
+        let mut out = Vec::new();
+        for line in &lines {
+            out.extend_from_slice(line);
+            out.extend_from_slice(b"\r\n");
+        }
+        if !relaxed && out.is_empty() {
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn one_shot(mode: Canonicalization, body: &[u8]) -> Vec<u8> {
+        chunked(mode, &[body])
+    }
+
+    fn chunked(mode: Canonicalization, chunks: &[&[u8]]) -> Vec<u8> {
+        let mut canon = BodyCanonicalizer::new(mode);
+        let mut out = Vec::new();
+        for chunk in chunks {
+            canon.update(chunk, &mut |b| out.extend_from_slice(b));
+        }
+        canon.finish(&mut |b| out.extend_from_slice(b));
+        out
+    }
+
+    #[test]
+    fn rfc6376_section_3_4_5_examples() {
+        let body = b" C \r\nD \t E\r\n\r\n\r\n";
+        assert_eq!(one_shot(Canonicalization::Relaxed, body), b" C\r\nD E\r\n");
+        assert_eq!(
+            one_shot(Canonicalization::Simple, body),
+            b" C \r\nD \t E\r\n"
+        );
+        let mut out = Vec::new();
+        header(
+            Canonicalization::Relaxed,
+            b"A:",
+            b"A",
+            &[b" X\r\n"],
+            true,
+            &mut out,
+        );
+        header(
+            Canonicalization::Relaxed,
+            b"B :",
+            b"B",
+            &[b" Y\t\r\n\tZ  "],
+            true,
+            &mut out,
+        );
+        assert_eq!(out, b"a:X\r\nb:Y Z\r\n");
+    }
+
+    #[test]
+    fn empty_body_rules() {
+        assert_eq!(one_shot(Canonicalization::Simple, b""), b"\r\n");
+        assert_eq!(one_shot(Canonicalization::Simple, b"\r\n\r\n"), b"\r\n");
+        assert_eq!(one_shot(Canonicalization::Relaxed, b""), b"");
+        assert_eq!(one_shot(Canonicalization::Relaxed, b" \r\n\t\r\n"), b"");
+        assert_eq!(one_shot(Canonicalization::Simple, b"x"), b"x\r\n");
+        assert_eq!(one_shot(Canonicalization::Relaxed, b"x  "), b"x\r\n");
+    }
+
+    #[test]
+    fn split_crlf_and_whitespace() {
+        let chunks: [&[u8]; 5] = [b"a \t", b" b\r", b"\n", b"\r", b"\nc\r"];
+        assert_eq!(
+            chunked(Canonicalization::Relaxed, &chunks),
+            b"a b\r\n\r\nc\r\r\n"
+        );
+        assert_eq!(
+            chunked(Canonicalization::Simple, &chunks),
+            b"a \t b\r\n\r\nc\r\r\n"
+        );
+    }
+
+    #[test]
+    fn relaxed_header_pieces_join_like_one_value() {
+        let mut split = Vec::new();
+        header(
+            Canonicalization::Relaxed,
+            b"DKIM-Signature:",
+            b"DKIM-Signature",
+            &[b" a=1; b=", b"; c=2 "],
+            false,
+            &mut split,
+        );
+        assert_eq!(split, b"dkim-signature:a=1; b=; c=2");
+    }
+
+    fn body_bytes() -> impl Strategy<Value = Vec<u8>> {
+        // Bytes drawn mostly from the interesting ones.
+        proptest::collection::vec(
+            prop_oneof![
+                Just(b'\r'),
+                Just(b'\n'),
+                Just(b' '),
+                Just(b'\t'),
+                Just(b'a'),
+                Just(b'b'),
+                any::<u8>(),
+            ],
+            0..64,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn streaming_equals_naive(body in body_bytes(), cuts in proptest::collection::vec(0usize..64, 0..8)) {
+            for (mode, relaxed) in [(Canonicalization::Simple, false), (Canonicalization::Relaxed, true)] {
+                let expected = naive::body(relaxed, &body);
+                prop_assert_eq!(&one_shot(mode, &body), &expected);
+                let mut points: Vec<usize> = cuts.iter().map(|c| c % (body.len() + 1)).collect();
+                points.sort_unstable();
+                let mut chunks = Vec::new();
+                let mut last = 0;
+                for p in points {
+                    chunks.push(&body[last..p]);
+                    last = p;
+                }
+                chunks.push(&body[last..]);
+                prop_assert_eq!(&chunked(mode, &chunks), &expected);
+                // Byte by byte, the worst case for split CRLFs and WSP runs.
+                let bytes: Vec<&[u8]> = body.chunks(1).collect();
+                prop_assert_eq!(&chunked(mode, &bytes), &expected);
+            }
+        }
+
+        #[test]
+        fn relaxed_header_is_idempotent_and_unfolded(value in proptest::collection::vec(
+            prop_oneof![Just(b'\r'), Just(b'\n'), Just(b' '), Just(b'\t'), Just(b'x'), Just(b';')], 0..40)) {
+            let mut once = Vec::new();
+            header(Canonicalization::Relaxed, b"X:", b"X", &[&value], false, &mut once);
+            prop_assert!(!once.contains(&b'\r') && !once.contains(&b'\n') && !once.contains(&b'\t'));
+            prop_assert!(!once.windows(2).any(|w| w == b"  "));
+            prop_assert!(!once.ends_with(b" "));
+            prop_assert!(!once.starts_with(b"x: "));
+            let mut twice = Vec::new();
+            header(Canonicalization::Relaxed, b"x:", b"x", &[&once[2..]], false, &mut twice);
+            prop_assert_eq!(once, twice);
+        }
+    }
+}

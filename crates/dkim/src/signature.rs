@@ -1,0 +1,543 @@
+//! The DKIM-Signature header field (RFC 6376 §3.5).
+
+use std::fmt;
+
+use base64::Engine as _;
+use mailproof_dns::Name;
+
+use crate::canonical::Canonicalization;
+use crate::tag_list::{self, Tag, TagListError};
+
+/// A signing algorithm (`a=`): RFC 6376 §3.3 and RFC 8463.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    /// `rsa-sha1`. RFC 8301 §3.1: verifiers MUST NOT accept it; see
+    /// [`Policy::danger_allow_rsa_sha1`](crate::Policy::danger_allow_rsa_sha1).
+    RsaSha1,
+    /// `rsa-sha256` (RFC 6376 §3.3.2).
+    RsaSha256,
+    /// `ed25519-sha256` (RFC 8463).
+    Ed25519Sha256,
+}
+
+impl Algorithm {
+    /// The name used in `a=`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::RsaSha1 => "rsa-sha1",
+            Algorithm::RsaSha256 => "rsa-sha256",
+            Algorithm::Ed25519Sha256 => "ed25519-sha256",
+        }
+    }
+
+    /// The hash half of the algorithm.
+    pub fn hash(self) -> HashAlgorithm {
+        match self {
+            Algorithm::RsaSha1 => HashAlgorithm::Sha1,
+            Algorithm::RsaSha256 | Algorithm::Ed25519Sha256 => HashAlgorithm::Sha256,
+        }
+    }
+
+    /// The key type the algorithm needs.
+    pub fn key_type(self) -> KeyType {
+        match self {
+            Algorithm::RsaSha1 | Algorithm::RsaSha256 => KeyType::Rsa,
+            Algorithm::Ed25519Sha256 => KeyType::Ed25519,
+        }
+    }
+
+    fn parse(value: &[u8]) -> Option<Algorithm> {
+        [
+            Algorithm::RsaSha1,
+            Algorithm::RsaSha256,
+            Algorithm::Ed25519Sha256,
+        ]
+        .into_iter()
+        .find(|a| value.eq_ignore_ascii_case(a.as_str().as_bytes()))
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A hash algorithm, as named in `a=` and in a key record's `h=`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HashAlgorithm {
+    /// SHA-1 (only with the `danger` switch, RFC 8301).
+    Sha1,
+    /// SHA-256.
+    Sha256,
+}
+
+impl HashAlgorithm {
+    /// The name used in `h=` of key records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HashAlgorithm::Sha1 => "sha1",
+            HashAlgorithm::Sha256 => "sha256",
+        }
+    }
+}
+
+/// A key type (`k=` of a key record; implied by `a=` of a signature).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    /// `rsa` (the default).
+    Rsa,
+    /// `ed25519` (RFC 8463).
+    Ed25519,
+}
+
+impl KeyType {
+    /// The name used in `k=`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::Rsa => "rsa",
+            KeyType::Ed25519 => "ed25519",
+        }
+    }
+}
+
+/// The Agent or User Identifier (`i=`, RFC 6376 §3.5): `[ Local-part ] "@" domain-name`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// The part before the `@`, as written (possibly empty).
+    pub local_part: Box<[u8]>,
+    /// The domain after the `@`.
+    pub domain: Name,
+}
+
+/// A parsed DKIM-Signature header field (RFC 6376 §3.5).
+///
+/// Parsing checks syntax and the rules that need no key or clock: required tags present,
+/// `v=1`, known algorithm and canonicalizations, `q=dns/txt`, `x=` after `t=`. Whether `h=`
+/// lists From, whether `i=` lies within `d=`, expiry and everything else are verification
+/// results (see [`Status`](crate::Status)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Signature {
+    /// `a=`: the signing algorithm.
+    pub algorithm: Algorithm,
+    /// `b=`: the signature, base64-decoded.
+    pub signature: Box<[u8]>,
+    /// `bh=`: the hash of the canonicalized body, base64-decoded.
+    pub body_hash: Box<[u8]>,
+    /// `c=`, first half: header canonicalization (default simple).
+    pub header_canonicalization: Canonicalization,
+    /// `c=`, second half: body canonicalization (default simple).
+    pub body_canonicalization: Canonicalization,
+    /// `d=`: the Signing Domain Identifier (SDID).
+    pub signing_domain: Name,
+    /// `h=`: the signed header field names, in order, as written.
+    pub signed_headers: Vec<Box<str>>,
+    /// `i=`: the Agent or User Identifier; `None` means `@` + `d=`.
+    pub agent_identifier: Option<Identity>,
+    /// `l=`: how many octets of the canonicalized body are signed; `None` means all.
+    pub body_length: Option<u64>,
+    /// `s=`: the selector, as written.
+    pub selector: Box<str>,
+    /// `t=`: signature timestamp, seconds since the Unix epoch.
+    pub signed_at: Option<u64>,
+    /// `x=`: signature expiration, seconds since the Unix epoch.
+    pub expires_at: Option<u64>,
+    /// `z=`: the copied header fields, raw (diagnostic only, never used for verification).
+    pub copied_headers: Option<Box<[u8]>>,
+}
+
+/// Why a DKIM-Signature header field is not a valid signature (RFC 6376 §6.1.1: PERMFAIL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// The value is not a tag-list (§3.2); the signer's software is broken.
+    #[error("tag-list syntax error at byte {offset}")]
+    Syntax {
+        /// Offset in the header field value.
+        offset: usize,
+    },
+    /// A tag occurs twice (§3.2).
+    #[error("duplicate tag at byte {offset}")]
+    DuplicateTag {
+        /// Offset of the second occurrence in the header field value.
+        offset: usize,
+    },
+    /// A required tag (`v a b bh d h s`) is missing.
+    #[error("required tag {tag}= is missing")]
+    MissingTag {
+        /// The tag's name.
+        tag: &'static str,
+    },
+    /// A tag's value does not match its grammar (for example `d=` not a domain name, `l=`
+    /// not a number, `b=` not base64).
+    #[error("invalid value for {tag}=")]
+    InvalidValue {
+        /// The tag's name.
+        tag: &'static str,
+    },
+    /// `v=` is not `1`.
+    #[error("unsupported signature version")]
+    UnsupportedVersion,
+    /// `a=` names an algorithm this crate does not know.
+    #[error("unsupported signing algorithm")]
+    UnsupportedAlgorithm,
+    /// `c=` names an unknown canonicalization.
+    #[error("unsupported canonicalization")]
+    UnsupportedCanonicalization,
+    /// `q=` lists no query method but `dns/txt`.
+    #[error("unsupported key query method")]
+    UnsupportedQueryMethod,
+    /// `x=` is not later than `t=` (§3.5: "the value of the x= tag MUST be greater than the
+    /// value of the t= tag").
+    #[error("x= is not after t=")]
+    ExpiresBeforeSigned,
+}
+
+impl SignatureError {
+    fn from_tag_list(error: TagListError) -> SignatureError {
+        match error {
+            TagListError::Syntax { offset } => SignatureError::Syntax { offset },
+            TagListError::DuplicateTag { offset } => SignatureError::DuplicateTag { offset },
+        }
+    }
+}
+
+/// Base64 as DKIM writes it: padding optional, FWS anywhere (removed before decoding).
+pub(crate) fn decode_base64(value: &[u8]) -> Option<Vec<u8>> {
+    const ENGINE: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let compact: Vec<u8> = value
+        .iter()
+        .copied()
+        .filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .collect();
+    ENGINE.decode(compact).ok()
+}
+
+/// `sub-domain = Let-dig [Ldh-str]` (RFC 5321 §4.1.2), each label 1–63 octets; with
+/// `underscore`, `_` is accepted too (selectors in the wild use it). Octets above 127 are
+/// accepted for RFC 8616 (UTF-8 in `d=` and `s=`).
+fn is_domain_syntax(value: &[u8], underscore: bool) -> bool {
+    !value.is_empty()
+        && value.split(|&b| b == b'.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.first() != Some(&b'-')
+                && label.last() != Some(&b'-')
+                && label.iter().all(|&b| {
+                    b.is_ascii_alphanumeric() || b == b'-' || b >= 0x80 || (underscore && b == b'_')
+                })
+        })
+}
+
+/// `domain-name = sub-domain 1*("." sub-domain)` as a [`Name`].
+pub(crate) fn parse_domain(value: &[u8]) -> Option<Name> {
+    if !is_domain_syntax(value, false) || !value.contains(&b'.') {
+        return None;
+    }
+    Name::from_bytes(value).ok()
+}
+
+/// `selector = sub-domain *( "." sub-domain )`.
+pub(crate) fn parse_selector(value: &[u8]) -> Option<Box<str>> {
+    if !is_domain_syntax(value, true) {
+        return None;
+    }
+    std::str::from_utf8(value).ok().map(Box::from)
+}
+
+/// `1*n DIGIT` as a number.
+fn parse_number(value: &[u8], max_digits: usize) -> Option<u64> {
+    if value.is_empty() || value.len() > max_digits || !value.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(value).ok()?.parse().ok()
+}
+
+/// `hdr-name = field-name` (RFC 5322: `1*ftext`, printable ASCII except `:`).
+fn is_field_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(|&b| (33..=126).contains(&b) && b != b':')
+}
+
+impl Signature {
+    /// Parses the value of a DKIM-Signature header field (the bytes after the colon).
+    ///
+    /// Unknown tags are ignored (§3.2); duplicate tags make the whole field invalid.
+    ///
+    /// ```
+    /// use mailproof_dkim::{Algorithm, Canonicalization, Signature};
+    ///
+    /// let sig = Signature::parse(
+    ///     b" v=1; a=rsa-sha256; c=relaxed; d=example.com; s=sel;\r\n\
+    ///       h=From : Subject; bh=AAAA; b=AA\r\n BB; l=10",
+    /// )?;
+    /// assert_eq!(sig.algorithm, Algorithm::RsaSha256);
+    /// assert_eq!(sig.header_canonicalization, Canonicalization::Relaxed);
+    /// assert_eq!(sig.body_canonicalization, Canonicalization::Simple);
+    /// assert_eq!(sig.signing_domain.as_str(), "example.com");
+    /// assert_eq!(&*sig.selector, "sel");
+    /// assert_eq!(sig.signed_headers.len(), 2);
+    /// assert_eq!(sig.body_length, Some(10));
+    /// # Ok::<(), mailproof_dkim::SignatureError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A [`SignatureError`] naming the first problem found.
+    pub fn parse(value: &[u8]) -> Result<Signature, SignatureError> {
+        Signature::parse_with_b_range(value).map(|(sig, _)| sig)
+    }
+
+    /// Parses, and also returns the range of the `b=` value that verification must delete:
+    /// from just after `b=` to the `;` or the end of the value.
+    pub(crate) fn parse_with_b_range(
+        value: &[u8],
+    ) -> Result<(Signature, (usize, usize)), SignatureError> {
+        let tags = tag_list::parse(value).map_err(SignatureError::from_tag_list)?;
+        let find = |name: &[u8]| tags.iter().find(|t| t.name == name);
+        let required = |tag: &'static str| -> Result<&Tag<'_>, SignatureError> {
+            find(tag.as_bytes()).ok_or(SignatureError::MissingTag { tag })
+        };
+        let invalid = |tag: &'static str| SignatureError::InvalidValue { tag };
+
+        let version = required("v")?;
+        if version.value != b"1" {
+            return Err(SignatureError::UnsupportedVersion);
+        }
+        let algorithm =
+            Algorithm::parse(required("a")?.value).ok_or(SignatureError::UnsupportedAlgorithm)?;
+        let b_tag = required("b")?;
+        let signature = decode_base64(b_tag.value)
+            .filter(|s| !s.is_empty())
+            .ok_or(invalid("b"))?;
+        let body_hash = decode_base64(required("bh")?.value)
+            .filter(|s| !s.is_empty())
+            .ok_or(invalid("bh"))?;
+        let signing_domain = parse_domain(required("d")?.value).ok_or(invalid("d"))?;
+        let signed_headers = tag_list::colon_list(required("h")?.value)
+            .map(|name| {
+                if is_field_name(name) {
+                    std::str::from_utf8(name).ok().map(Box::from)
+                } else {
+                    None
+                }
+            })
+            .collect::<Option<Vec<Box<str>>>>()
+            .ok_or(invalid("h"))?;
+        let selector = parse_selector(required("s")?.value).ok_or(invalid("s"))?;
+
+        let (header_canonicalization, body_canonicalization) = match find(b"c") {
+            None => (Canonicalization::Simple, Canonicalization::Simple),
+            Some(tag) => parse_canonicalization(tag.value)?,
+        };
+        let agent_identifier = find(b"i")
+            .map(|tag| parse_identity(tag.value).ok_or(invalid("i")))
+            .transpose()?;
+        let body_length = find(b"l")
+            .map(|tag| parse_number(tag.value, 76).ok_or(invalid("l")))
+            .transpose()?;
+        if let Some(tag) = find(b"q")
+            && !tag_list::colon_list(tag.value).any(|m| m.eq_ignore_ascii_case(b"dns/txt"))
+        {
+            return Err(SignatureError::UnsupportedQueryMethod);
+        }
+        let signed_at = find(b"t")
+            .map(|tag| parse_number(tag.value, 12).ok_or(invalid("t")))
+            .transpose()?;
+        let expires_at = find(b"x")
+            .map(|tag| parse_number(tag.value, 12).ok_or(invalid("x")))
+            .transpose()?;
+        if let (Some(t), Some(x)) = (signed_at, expires_at)
+            && x <= t
+        {
+            return Err(SignatureError::ExpiresBeforeSigned);
+        }
+        let copied_headers = find(b"z").map(|tag| Box::from(tag.value));
+
+        let signature = Signature {
+            algorithm,
+            signature: signature.into(),
+            body_hash: body_hash.into(),
+            header_canonicalization,
+            body_canonicalization,
+            signing_domain,
+            signed_headers,
+            agent_identifier,
+            body_length,
+            selector,
+            signed_at,
+            expires_at,
+            copied_headers,
+        };
+        Ok((signature, (b_tag.after_equals, b_tag.end)))
+    }
+
+    /// Whether `h=` lists the From header field (§6.1.1: it MUST).
+    pub fn signs_from(&self) -> bool {
+        self.signs("from")
+    }
+
+    /// Whether `h=` lists `name` (ASCII case-insensitive).
+    pub fn signs(&self, name: &str) -> bool {
+        self.signed_headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(name))
+    }
+
+    /// The DNS name of the key: `<selector>._domainkey.<signing domain>` (§3.6.2.1).
+    ///
+    /// `None` when the result is not a valid DNS name (too long).
+    pub fn key_name(&self) -> Option<Name> {
+        Name::new(&format!(
+            "{}._domainkey.{}",
+            self.selector, self.signing_domain
+        ))
+        .ok()
+    }
+}
+
+/// `sig-c-tag-alg = "simple" / "relaxed"`; `c= hdr ["/" body]`.
+fn parse_canonicalization(
+    value: &[u8],
+) -> Result<(Canonicalization, Canonicalization), SignatureError> {
+    let one = |v: &[u8]| {
+        if v.eq_ignore_ascii_case(b"simple") {
+            Ok(Canonicalization::Simple)
+        } else if v.eq_ignore_ascii_case(b"relaxed") {
+            Ok(Canonicalization::Relaxed)
+        } else {
+            Err(SignatureError::UnsupportedCanonicalization)
+        }
+    };
+    match value.iter().position(|&b| b == b'/') {
+        None => Ok((one(value)?, Canonicalization::Simple)),
+        Some(slash) => Ok((one(&value[..slash])?, one(&value[slash + 1..])?)),
+    }
+}
+
+/// `sig-i-tag = %x69 [FWS] "=" [FWS] [ Local-part ] "@" domain-name`.
+fn parse_identity(value: &[u8]) -> Option<Identity> {
+    let at = value.iter().rposition(|&b| b == b'@')?;
+    let domain = parse_domain(&value[at + 1..])?;
+    Some(Identity {
+        local_part: Box::from(&value[..at]),
+        domain,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "v=1; a=rsa-sha256; d=example.com; s=sel; h=from; bh=AAAA; b=AAAA";
+
+    fn parse_str(s: &str) -> Result<Signature, SignatureError> {
+        Signature::parse(s.as_bytes())
+    }
+
+    #[test]
+    fn minimal_signature_and_defaults() {
+        let sig = parse_str(BASE).unwrap();
+        assert_eq!(sig.header_canonicalization, Canonicalization::Simple);
+        assert_eq!(sig.body_canonicalization, Canonicalization::Simple);
+        assert_eq!(sig.agent_identifier, None);
+        assert_eq!(sig.body_length, None);
+        assert!(sig.signs_from());
+        assert_eq!(
+            sig.key_name().unwrap().as_str(),
+            "sel._domainkey.example.com"
+        );
+    }
+
+    #[test]
+    fn every_tag() {
+        let sig = parse_str(&format!(
+            "{BASE}; c=relaxed/relaxed; i=joe@mail.example.com; l=42; q=dns/txt; t=100; x=200; \
+             z=From:joe|To:x; unknown=ignored"
+        ))
+        .unwrap();
+        assert_eq!(sig.body_canonicalization, Canonicalization::Relaxed);
+        let identity = sig.agent_identifier.unwrap();
+        assert_eq!(&*identity.local_part, b"joe");
+        assert_eq!(identity.domain.as_str(), "mail.example.com");
+        assert_eq!(
+            (sig.body_length, sig.signed_at, sig.expires_at),
+            (Some(42), Some(100), Some(200))
+        );
+        assert_eq!(sig.copied_headers.as_deref(), Some(&b"From:joe|To:x"[..]));
+    }
+
+    #[test]
+    fn errors() {
+        let cases: [(&str, SignatureError); 12] = [
+            ("v=2; a=rsa-sha256", SignatureError::UnsupportedVersion),
+            (
+                "a=rsa-sha256; d=x.y",
+                SignatureError::MissingTag { tag: "v" },
+            ),
+            (
+                &format!("{BASE}; b=x"),
+                SignatureError::DuplicateTag { offset: 66 },
+            ),
+            (
+                "v=1; a=rsa-md5; d=example.com; s=s; h=from; bh=AA; b=AA",
+                SignatureError::UnsupportedAlgorithm,
+            ),
+            (
+                "v=1; a=rsa-sha256; d=legitimate.com(.attacker.com; s=s; h=from; bh=AA; b=AA",
+                SignatureError::InvalidValue { tag: "d" },
+            ),
+            (
+                &format!("{BASE}; c=fancy"),
+                SignatureError::UnsupportedCanonicalization,
+            ),
+            (
+                &format!("{BASE}; q=http"),
+                SignatureError::UnsupportedQueryMethod,
+            ),
+            (
+                &format!("{BASE}; t=10; x=10"),
+                SignatureError::ExpiresBeforeSigned,
+            ),
+            (
+                &format!("{BASE}; l=x"),
+                SignatureError::InvalidValue { tag: "l" },
+            ),
+            (
+                &format!("{BASE}; i=nobody"),
+                SignatureError::InvalidValue { tag: "i" },
+            ),
+            (
+                "v=1; a=rsa-sha256; d=example.com; s=s; h=from:; bh=AA; b=AA",
+                SignatureError::InvalidValue { tag: "h" },
+            ),
+            (
+                "v=1; a=rsa-sha256; d=example.com; s=s; h=from; bh=AA; b=!!",
+                SignatureError::InvalidValue { tag: "b" },
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(parse_str(input), Err(expected), "{input}");
+        }
+        // l= of more than 20 digits overflows u64.
+        assert_eq!(
+            parse_str(&format!("{BASE}; l=123456789012345678901234")),
+            Err(SignatureError::InvalidValue { tag: "l" })
+        );
+    }
+
+    #[test]
+    fn b_range_covers_the_value_up_to_the_semicolon() {
+        let value = b" v=1; a=rsa-sha256; b=AB\r\n CD ; d=example.com; s=s; h=from; bh=AA";
+        let (_, (start, end)) = Signature::parse_with_b_range(value).unwrap();
+        assert_eq!(&value[start..end], b"AB\r\n CD ");
+        let value = b"v=1; a=rsa-sha256; d=example.com; s=s; h=from; bh=AA; b= AB\r\n CD";
+        let (sig, (start, end)) = Signature::parse_with_b_range(value).unwrap();
+        assert_eq!(&value[start..end], b" AB\r\n CD");
+        assert_eq!(&*sig.signature, &[0, 16, 131][..]);
+    }
+}

@@ -1,0 +1,236 @@
+//! The tag=value list of RFC 6376 §3.2, shared by signatures (§3.5) and key records (§3.6.1).
+//!
+//! The parser keeps every value as a slice of the input together with its offsets, because
+//! verification must later delete the value of `b=` from the exact header bytes (§3.5, "b=").
+
+use nom::IResult;
+use nom::Parser;
+use nom::bytes::complete::take_while;
+use nom::character::complete::satisfy;
+use nom::combinator::recognize;
+use nom::sequence::pair;
+
+/// One `tag-spec`: a tag name and its value, both slices of the parsed input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Tag<'a> {
+    /// The `tag-name`.
+    pub(crate) name: &'a [u8],
+    /// The `tag-value`, without the surrounding FWS.
+    pub(crate) value: &'a [u8],
+    /// Offset of the tag name in the input.
+    pub(crate) offset: usize,
+    /// Offset just after the `=` (the deletion point for `b=`).
+    pub(crate) after_equals: usize,
+    /// Offset of the byte after the value's trailing FWS: the `;` or the end of input.
+    pub(crate) end: usize,
+}
+
+/// Why a tag-list could not be parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TagListError {
+    /// The input does not match the `tag-list` grammar at this offset.
+    Syntax { offset: usize },
+    /// A tag name occurs twice; the offset is the second occurrence (§3.2: "the entire
+    /// tag-list is invalid").
+    DuplicateTag { offset: usize },
+}
+
+/// `FWS = ([*WSP CRLF] 1*WSP)` (RFC 5322 §3.2.2).
+///
+/// Accepted loosely as any run of SP, HTAB, CR and LF: header fields reach this parser
+/// already unfolded into fields by the message splitter (every continuation line starts with
+/// WSP), and key records come from DNS where line breaks have no meaning.
+fn fws(input: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')).parse(input)
+}
+
+/// `tag-name = ALPHA *ALNUMPUNC`, `ALNUMPUNC = ALPHA / DIGIT / "_"`.
+fn tag_name(input: &[u8]) -> IResult<&[u8], &[u8]> {
+    recognize(pair(
+        satisfy(|c| c.is_ascii_alphabetic()),
+        take_while(|b: u8| b.is_ascii_alphanumeric() || b == b'_'),
+    ))
+    .parse(input)
+}
+
+/// `VALCHAR = %x21-3A / %x3C-7E` (printable ASCII except `;`), widened to the UTF-8 bytes
+/// that RFC 8616 §4 allows in `d=`, `i=` and `s=`.
+fn is_valchar(b: u8) -> bool {
+    matches!(b, 0x21..=0x3a | 0x3c..=0x7e | 0x80..=0xff)
+}
+
+/// `tag-value = [ tval *( 1*(WSP / FWS) tval ) ]`, `tval = 1*VALCHAR`.
+///
+/// Returns the value without trailing white space (that belongs to the `[FWS]` closing the
+/// `tag-spec`).
+fn tag_value(input: &[u8]) -> IResult<&[u8], &[u8]> {
+    let (_, raw) =
+        take_while(|b| is_valchar(b) || matches!(b, b' ' | b'\t' | b'\r' | b'\n')).parse(input)?;
+    let trimmed = raw
+        .iter()
+        .rposition(|&b| is_valchar(b))
+        .map_or(0, |last| last + 1);
+    Ok((&input[trimmed..], &raw[..trimmed]))
+}
+
+/// `tag-list = tag-spec *( ";" tag-spec ) [ ";" ]`,
+/// `tag-spec = [FWS] tag-name [FWS] "=" [FWS] tag-value [FWS]`.
+///
+/// White space after the final `;` is tolerated. Empty input gives an empty list (the
+/// callers then report the missing required tags).
+pub(crate) fn parse(input: &[u8]) -> Result<Vec<Tag<'_>>, TagListError> {
+    let offset_of = |rest: &[u8]| input.len() - rest.len();
+    let syntax = |rest: &[u8]| TagListError::Syntax {
+        offset: offset_of(rest),
+    };
+    let mut tags: Vec<Tag<'_>> = Vec::with_capacity(16);
+    let mut rest = input;
+    loop {
+        let (after_fws, _) = fws(rest).map_err(|_| syntax(rest))?;
+        if after_fws.is_empty() {
+            // Empty input, or (white space after) a final ";".
+            break;
+        }
+        rest = after_fws;
+        let name_offset = offset_of(rest);
+        let (after_name, name) = tag_name(rest).map_err(|_| syntax(rest))?;
+        let (after_fws, _) = fws(after_name).map_err(|_| syntax(after_name))?;
+        let Some(after_equals) = after_fws.strip_prefix(b"=") else {
+            return Err(syntax(after_fws));
+        };
+        let (value_start, _) = fws(after_equals).map_err(|_| syntax(after_equals))?;
+        let (after_value, value) = tag_value(value_start).map_err(|_| syntax(value_start))?;
+        let (after_spec, _) = fws(after_value).map_err(|_| syntax(after_value))?;
+        tags.push(Tag {
+            name,
+            value,
+            offset: name_offset,
+            after_equals: offset_of(after_equals),
+            end: offset_of(after_spec),
+        });
+        match after_spec.split_first() {
+            None => break,
+            Some((b';', more)) => rest = more,
+            Some(_) => return Err(syntax(after_spec)),
+        }
+    }
+    check_duplicates(&tags)?;
+    Ok(tags)
+}
+
+/// Rejects a tag-list in which a name occurs twice (names compare case-sensitively, §3.2).
+fn check_duplicates(tags: &[Tag<'_>]) -> Result<(), TagListError> {
+    if tags.len() <= 16 {
+        for (i, tag) in tags.iter().enumerate() {
+            if tags[..i].iter().any(|earlier| earlier.name == tag.name) {
+                return Err(TagListError::DuplicateTag { offset: tag.offset });
+            }
+        }
+        return Ok(());
+    }
+    // Long lists (hostile input): sort by name instead of comparing every pair.
+    let mut order: Vec<usize> = (0..tags.len()).collect();
+    order.sort_by(|&a, &b| tags[a].name.cmp(tags[b].name).then(a.cmp(&b)));
+    for pair in order.windows(2) {
+        if tags[pair[0]].name == tags[pair[1]].name {
+            return Err(TagListError::DuplicateTag {
+                offset: tags[pair[1]].offset,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `value` without leading and trailing FWS.
+pub(crate) fn trim_fws(value: &[u8]) -> &[u8] {
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let start = value.iter().position(|b| !is_ws(b)).unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !is_ws(b))
+        .map_or(start, |e| e + 1);
+    &value[start..end]
+}
+
+/// Splits a colon-separated list (`h=`, `s=`, `t=`, `q=` …), trimming FWS around each item.
+pub(crate) fn colon_list(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value.split(|&b| b == b':').map(trim_fws)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names_values(input: &[u8]) -> Vec<(&[u8], &[u8])> {
+        parse(input)
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.name, t.value))
+            .collect()
+    }
+
+    #[test]
+    fn simple_list_with_fws_everywhere() {
+        let got = names_values(b" v = 1 ;\r\n a=rsa-sha256;  b = ab\r\n cd ; ");
+        assert_eq!(
+            got,
+            [
+                (&b"v"[..], &b"1"[..]),
+                (b"a", b"rsa-sha256"),
+                (b"b", b"ab\r\n cd")
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_values_and_trailing_semicolon() {
+        assert_eq!(names_values(b"p=;"), [(&b"p"[..], &b""[..])]);
+        assert_eq!(names_values(b"p="), [(&b"p"[..], &b""[..])]);
+        assert!(names_values(b"").is_empty());
+        assert!(names_values(b"  ").is_empty());
+    }
+
+    #[test]
+    fn offsets_point_into_input() {
+        let input = b"a=1; b= xy ;c=2";
+        let tags = parse(input).unwrap();
+        let b = tags[1];
+        assert_eq!(&input[b.after_equals..b.end], b" xy ");
+        assert_eq!(b.offset, 5);
+    }
+
+    #[test]
+    fn duplicates_are_errors() {
+        assert_eq!(
+            parse(b"a=1; b=2; a=3"),
+            Err(TagListError::DuplicateTag { offset: 10 })
+        );
+        let many: Vec<u8> = (0..40)
+            .flat_map(|i| format!("t{i}=x;").into_bytes())
+            .chain(b"t7=y".iter().copied())
+            .collect();
+        assert!(matches!(
+            parse(&many),
+            Err(TagListError::DuplicateTag { .. })
+        ));
+    }
+
+    #[test]
+    fn syntax_errors() {
+        assert!(matches!(
+            parse(b"v=DKIM1: k=rsa"),
+            Ok(tags) if tags.len() == 1
+        ));
+        assert_eq!(parse(b"=1"), Err(TagListError::Syntax { offset: 0 }));
+        assert_eq!(parse(b"a 1"), Err(TagListError::Syntax { offset: 2 }));
+        assert_eq!(parse(b"a=1;;b=2"), Err(TagListError::Syntax { offset: 4 }));
+        assert_eq!(parse(b"a=\x01"), Err(TagListError::Syntax { offset: 2 }));
+        assert_eq!(parse(b"1a=2"), Err(TagListError::Syntax { offset: 0 }));
+    }
+
+    #[test]
+    fn colon_lists_trim_fws() {
+        let items: Vec<&[u8]> = colon_list(b"from : to :\r\n subject").collect();
+        assert_eq!(items, [&b"from"[..], b"to", b"subject"]);
+    }
+}

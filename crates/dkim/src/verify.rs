@@ -1,0 +1,859 @@
+//! Verification (RFC 6376 §6) with the RFC 8301 / RFC 8463 algorithm rules and a policy.
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use mailproof_dns::{Answer, LookupError, Name, Resolver, Txt};
+use mailproof_message::{Header, Message};
+use ring::digest;
+use ring::signature::{self as ring_signature, UnparsedPublicKey, VerificationAlgorithm};
+
+use crate::canonical::{self, BodyHasher, Canonicalization};
+use crate::key::{KeyRecord, KeyRecordError, PublicKey};
+use crate::signature::{Algorithm, HashAlgorithm, Identity, Signature, SignatureError};
+
+/// The name of the header field this crate verifies.
+pub(crate) const DKIM_SIGNATURE: &str = "DKIM-Signature";
+
+/// Where "now" comes from, for `t=` and `x=`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Clock {
+    /// The system clock.
+    #[default]
+    System,
+    /// A fixed time, seconds since the Unix epoch (tests, replays of old mail).
+    Fixed(u64),
+}
+
+impl Clock {
+    /// The current time in seconds since the Unix epoch (0 if the system clock is before
+    /// 1970).
+    pub fn now(self) -> u64 {
+        match self {
+            Clock::System => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            Clock::Fixed(now) => now,
+        }
+    }
+}
+
+/// What a verifier accepts. The defaults are strict; each relaxation is named for what it
+/// allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Policy {
+    /// How many DKIM-Signature header fields are evaluated, top-down (default 8). The rest
+    /// get [`Status::Neutral`] with [`NeutralReason::NotEvaluated`], without DNS queries.
+    pub max_signatures: usize,
+    /// Accept `rsa-sha1` signatures (default `false`). RFC 8301 §3.1: "Verifiers MUST NOT
+    /// consider signatures using the 'rsa-sha1' algorithm valid". Only for replaying old
+    /// mail.
+    pub danger_allow_rsa_sha1: bool,
+    /// Smallest RSA key accepted, in bits (default 1024, RFC 8301 §3.2). Smaller values are
+    /// treated as 1024: smaller keys are never accepted.
+    pub minimum_rsa_bits: usize,
+    /// Accept signatures with `l=` (default `false`). `l=` lets anyone append content below
+    /// the signed part (RFC 6376 §8.2); accepted signatures report how much they cover in
+    /// [`VerifiedSignature::body_coverage`].
+    pub allow_body_length: bool,
+    /// Header fields that `h=` must list, besides From which the RFC always requires
+    /// (default none). Names compare ASCII case-insensitively.
+    pub required_headers: Vec<Box<str>>,
+    /// How far `t=` may lie in the future before the signature is refused, in seconds
+    /// (default 300, for clock skew between signer and verifier).
+    pub future_tolerance_seconds: u64,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            max_signatures: 8,
+            danger_allow_rsa_sha1: false,
+            minimum_rsa_bits: 1024,
+            allow_body_length: false,
+            required_headers: Vec::new(),
+            future_tolerance_seconds: 300,
+        }
+    }
+}
+
+/// The result of one signature, in the vocabulary of RFC 8601 §2.7.1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DkimResult {
+    /// The signature verified.
+    Pass,
+    /// The signature failed to verify (body hash or signature mismatch).
+    Fail,
+    /// The signature was not evaluated.
+    Neutral,
+    /// The signature verified or could have, but the verifier's policy does not accept it.
+    Policy,
+    /// A temporary failure (DNS): try again later.
+    TempError,
+    /// A permanent error: the signature or key record is unusable.
+    PermError,
+}
+
+impl DkimResult {
+    /// The RFC 8601 keyword (`pass`, `fail`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DkimResult::Pass => "pass",
+            DkimResult::Fail => "fail",
+            DkimResult::Neutral => "neutral",
+            DkimResult::Policy => "policy",
+            DkimResult::TempError => "temperror",
+            DkimResult::PermError => "permerror",
+        }
+    }
+}
+
+impl fmt::Display for DkimResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a signature failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FailReason {
+    /// The canonicalized body does not hash to `bh=`: the body was changed in transit
+    /// (RFC 6376 §6.1.3), typically by a mailing list footer or a re-encoding.
+    BodyHashMismatch,
+    /// The signature does not verify over the signed header fields: a signed header field
+    /// was changed, or the key does not match.
+    SignatureMismatch,
+}
+
+/// Why a signature was not evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NeutralReason {
+    /// It lies beyond [`Policy::max_signatures`].
+    NotEvaluated {
+        /// The limit in force.
+        limit: usize,
+    },
+}
+
+/// Why the verifier's policy refused a signature.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PolicyReason {
+    /// The algorithm is refused: `rsa-sha1` without [`Policy::danger_allow_rsa_sha1`].
+    AlgorithmNotAllowed(Algorithm),
+    /// The RSA key is smaller than [`Policy::minimum_rsa_bits`] (never less than 1024,
+    /// RFC 8301 §3.2).
+    KeyTooSmall {
+        /// The key's modulus size.
+        bits: usize,
+        /// The smallest size accepted.
+        minimum: usize,
+    },
+    /// The signature has `l=` and [`Policy::allow_body_length`] is off.
+    BodyLengthNotAllowed,
+    /// A header field in [`Policy::required_headers`] is not in `h=`.
+    RequiredHeaderNotSigned {
+        /// The field's name, as configured.
+        name: Box<str>,
+    },
+}
+
+/// Why a signature could not be checked now.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum TempErrorReason {
+    /// The key lookup failed (timeout, SERVFAIL, …).
+    KeyLookup(LookupError),
+}
+
+/// Why a signature can never verify.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PermErrorReason {
+    /// The DKIM-Signature field does not parse (signer's fault).
+    Syntax(SignatureError),
+    /// `h=` does not list From (§6.1.1).
+    FromNotSigned,
+    /// The `i=` domain is neither `d=` nor a subdomain of it (§6.1.1).
+    IdentityOutsideDomain,
+    /// `x=` is in the past.
+    Expired {
+        /// `x=`.
+        expires_at: u64,
+        /// The verifier's time.
+        now: u64,
+    },
+    /// `t=` is in the future (beyond [`Policy::future_tolerance_seconds`]).
+    SignedInFuture {
+        /// `t=`.
+        signed_at: u64,
+        /// The verifier's time.
+        now: u64,
+    },
+    /// `s=` and `d=` do not form a valid DNS name.
+    InvalidKeyName,
+    /// No key record: the name does not exist or has no TXT records (§6.1.2).
+    KeyNotFound,
+    /// The TXT record is not a valid key record (publisher's fault).
+    KeyRecord(KeyRecordError),
+    /// The key record has an empty `p=`: the key was revoked.
+    KeyRevoked,
+    /// The key's type (`k=`) does not match `a=`.
+    KeyTypeMismatch,
+    /// The key record's `h=` does not allow the signature's hash algorithm.
+    HashNotAllowedByKey,
+    /// The key record's `s=` does not include `email`.
+    ServiceNotAllowed,
+    /// The key record has `t=s`, but the `i=` domain is a subdomain of `d=`.
+    StrictIdentityViolated,
+    /// The key cannot be used with this algorithm (for example RSA above 8192 bits).
+    KeyUnusable,
+    /// `l=` is larger than the canonicalized body.
+    BodyLengthExceedsBody {
+        /// `l=`.
+        body_length: u64,
+        /// Octets in the canonicalized body.
+        canonical_body_length: u64,
+    },
+}
+
+/// A signature's result with its reason.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Status {
+    /// Verified: the proof.
+    Pass(VerifiedSignature),
+    /// Failed to verify.
+    Fail(FailReason),
+    /// Not evaluated.
+    Neutral(NeutralReason),
+    /// Refused by policy.
+    Policy(PolicyReason),
+    /// Temporary failure.
+    TempError(TempErrorReason),
+    /// Permanent error.
+    PermError(PermErrorReason),
+}
+
+impl Status {
+    /// The RFC 8601 result.
+    pub fn result(&self) -> DkimResult {
+        match self {
+            Status::Pass(_) => DkimResult::Pass,
+            Status::Fail(_) => DkimResult::Fail,
+            Status::Neutral(_) => DkimResult::Neutral,
+            Status::Policy(_) => DkimResult::Policy,
+            Status::TempError(_) => DkimResult::TempError,
+            Status::PermError(_) => DkimResult::PermError,
+        }
+    }
+}
+
+/// How much of the body a verified signature covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BodyCoverage {
+    /// No `l=`: the whole body is signed.
+    Full,
+    /// `l=` was present: only the first `signed_octets` of the canonicalized body are signed.
+    Limited {
+        /// `l=`.
+        signed_octets: u64,
+        /// Octets in the canonicalized body; anything beyond `signed_octets` is unsigned.
+        canonical_body_octets: u64,
+    },
+}
+
+/// Proof that a signature verified. Only this crate's verification can build one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedSignature {
+    signing_domain: Name,
+    selector: Box<str>,
+    algorithm: Algorithm,
+    agent_identifier: Identity,
+    body_coverage: BodyCoverage,
+    key_testing: bool,
+    key_bits: usize,
+    header_index: usize,
+}
+
+impl VerifiedSignature {
+    /// `d=`: the domain that took responsibility (the SDID, for DMARC alignment).
+    pub fn signing_domain(&self) -> &Name {
+        &self.signing_domain
+    }
+
+    /// `s=`.
+    pub fn selector(&self) -> &str {
+        &self.selector
+    }
+
+    /// `a=`.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// `i=`, or `@` + `d=` when absent (the AUID).
+    pub fn agent_identifier(&self) -> &Identity {
+        &self.agent_identifier
+    }
+
+    /// How much of the body is covered.
+    pub fn body_coverage(&self) -> BodyCoverage {
+        self.body_coverage
+    }
+
+    /// The key record has `t=y` (the domain is testing DKIM).
+    pub fn key_testing(&self) -> bool {
+        self.key_testing
+    }
+
+    /// The key size in bits (256 for Ed25519).
+    pub fn key_bits(&self) -> usize {
+        self.key_bits
+    }
+
+    /// Index of the DKIM-Signature field among the message's header fields.
+    pub fn header_index(&self) -> usize {
+        self.header_index
+    }
+}
+
+/// The outcome of one DKIM-Signature header field.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SignatureResult {
+    /// Index of the field among the message's header fields (top = 0).
+    pub header_index: usize,
+    /// The parsed signature; `None` when it does not parse.
+    pub signature: Option<Signature>,
+    /// Result and reason.
+    pub status: Status,
+}
+
+impl SignatureResult {
+    /// The RFC 8601 result.
+    pub fn result(&self) -> DkimResult {
+        self.status.result()
+    }
+
+    /// The proof, if the signature passed.
+    pub fn verified(&self) -> Option<&VerifiedSignature> {
+        match &self.status {
+            Status::Pass(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// Reusable working memory for verification (and signing): the canonicalized header
+/// fields, which ring needs as one contiguous message. Keep one per thread and pass it to
+/// every call to avoid allocating per message.
+#[derive(Clone, Debug, Default)]
+pub struct Scratch {
+    pub(crate) headers: Vec<u8>,
+    used: Vec<bool>,
+}
+
+impl Scratch {
+    /// Empty scratch space; it grows to the largest header block seen.
+    pub fn new() -> Scratch {
+        Scratch::default()
+    }
+}
+
+/// Appends the header fields named in `h=`, canonicalized, to `scratch.headers`: for each
+/// name, the bottom-most instance not yet used; names without an unused instance add
+/// nothing (§5.4.2).
+pub(crate) fn select_headers<'a>(
+    headers: &[Header<'a>],
+    names: impl Iterator<Item = &'a str>,
+    mode: Canonicalization,
+    scratch: &mut Scratch,
+) {
+    scratch.used.clear();
+    scratch.used.resize(headers.len(), false);
+    for name in names {
+        let found = headers
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(i, h)| !scratch.used[*i] && h.name().eq_ignore_ascii_case(name.as_bytes()));
+        if let Some((i, header)) = found {
+            scratch.used[i] = true;
+            let raw = header.raw();
+            let without_break = &raw[..raw.len() - header.line_ending().len()];
+            let prefix = &without_break[..without_break.len() - header.value().len()];
+            canonical::header(
+                mode,
+                prefix,
+                header.name(),
+                &[header.value()],
+                true,
+                &mut scratch.headers,
+            );
+        }
+    }
+}
+
+struct BodyHash {
+    canonicalization: Canonicalization,
+    hash: HashAlgorithm,
+    body_length: Option<u64>,
+    digest: digest::Digest,
+    canonical_length: u64,
+}
+
+/// A DKIM verifier: a policy and a clock.
+///
+/// ```
+/// use mailproof_dkim::{Clock, DkimResult, Verifier};
+/// use mailproof_dns::{Name, ZoneResolver};
+/// use mailproof_message::Message;
+///
+/// // RFC 8463 Appendix A: keys and the signed message.
+/// let mut zone = ZoneResolver::new();
+/// zone.add_txt(
+///     Name::new("brisbane._domainkey.football.example.com")?,
+///     &["v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="],
+/// );
+/// let raw = b"DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;\r\n \
+/// d=football.example.com; i=@football.example.com;\r\n \
+/// q=dns/txt; s=brisbane; t=1528637909; h=from : to :\r\n \
+/// subject : date : message-id : from : subject : date;\r\n \
+/// bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\r\n \
+/// b=/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11Bus\r\n \
+/// Fa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==\r\n\
+/// From: Joe SixPack <joe@football.example.com>\r\n\
+/// To: Suzie Q <suzie@shopping.example.net>\r\n\
+/// Subject: Is dinner ready?\r\n\
+/// Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)\r\n\
+/// Message-ID: <20030712040037.46341.5F8J@football.example.com>\r\n\
+/// \r\n\
+/// Hi.\r\n\
+/// \r\n\
+/// We lost the game.  Are you hungry yet?\r\n\
+/// \r\n\
+/// Joe.\r\n";
+/// let message = Message::parse(raw)?;
+/// let verifier = Verifier::default().with_clock(Clock::Fixed(1_667_843_664));
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let results = verifier.verify(&zone, &message).await;
+/// assert_eq!(results[0].result(), DkimResult::Pass);
+/// let proof = results[0].verified().unwrap();
+/// assert_eq!(proof.signing_domain().as_str(), "football.example.com");
+/// # });
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Verifier {
+    /// What is accepted.
+    pub policy: Policy,
+    /// Where "now" comes from.
+    pub clock: Clock,
+}
+
+impl Verifier {
+    /// A verifier with `policy` and the system clock.
+    pub fn new(policy: Policy) -> Verifier {
+        Verifier {
+            policy,
+            clock: Clock::System,
+        }
+    }
+
+    /// The same verifier with another clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Verifier {
+        self.clock = clock;
+        self
+    }
+
+    /// Verifies every DKIM-Signature of `message`, looking keys up with `resolver`.
+    /// Allocates its own [`Scratch`]; see [`verify_with_scratch`](Self::verify_with_scratch).
+    pub async fn verify<R: Resolver>(
+        &self,
+        resolver: &R,
+        message: &Message<'_>,
+    ) -> Vec<SignatureResult> {
+        self.verify_with_scratch(resolver, message, &mut Scratch::new())
+            .await
+    }
+
+    /// Verifies every DKIM-Signature of `message` (top-down, up to
+    /// [`Policy::max_signatures`]), one result each; an empty list means the message is
+    /// unsigned (RFC 8601 `none`). Keys are looked up once per distinct name, only for
+    /// signatures that passed every check not needing the key.
+    pub async fn verify_with_scratch<R: Resolver>(
+        &self,
+        resolver: &R,
+        message: &Message<'_>,
+        scratch: &mut Scratch,
+    ) -> Vec<SignatureResult> {
+        let now = self.clock.now();
+        let mut answers: Vec<(Name, Result<Answer<Txt>, LookupError>)> = Vec::new();
+        for header in message
+            .headers()
+            .filter(|h| h.is(DKIM_SIGNATURE))
+            .take(self.policy.max_signatures)
+        {
+            let Ok(signature) = Signature::parse(header.value()) else {
+                continue;
+            };
+            if self.precheck(&signature, now).is_some() {
+                continue;
+            }
+            let Some(name) = signature.key_name() else {
+                continue;
+            };
+            if !answers.iter().any(|(n, _)| *n == name) {
+                let answer = resolver.txt(&name).await;
+                answers.push((name, answer));
+            }
+        }
+        self.evaluate_all(message, now, scratch, &mut |name| {
+            answers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(Ok(Answer::NxDomain { ttl_seconds: 0 }), |(_, a)| a.clone())
+        })
+    }
+
+    /// Verifies every DKIM-Signature of `message` with keys supplied by `keys` (called with
+    /// `<selector>._domainkey.<domain>`, only for signatures that need their key). The pure
+    /// form of [`verify`](Self::verify): no I/O, the caller decides where keys come from.
+    pub fn verify_with_keys(
+        &self,
+        message: &Message<'_>,
+        keys: &mut dyn FnMut(&Name) -> Result<Answer<Txt>, LookupError>,
+        scratch: &mut Scratch,
+    ) -> Vec<SignatureResult> {
+        self.evaluate_all(message, self.clock.now(), scratch, keys)
+    }
+
+    fn evaluate_all(
+        &self,
+        message: &Message<'_>,
+        now: u64,
+        scratch: &mut Scratch,
+        keys: &mut dyn FnMut(&Name) -> Result<Answer<Txt>, LookupError>,
+    ) -> Vec<SignatureResult> {
+        let headers: Vec<Header<'_>> = message.headers().collect();
+        let mut body_hashes: Vec<BodyHash> = Vec::new();
+        let mut results = Vec::new();
+        for (header_index, header) in headers.iter().enumerate() {
+            if !header.is(DKIM_SIGNATURE) {
+                continue;
+            }
+            if results.len() >= self.policy.max_signatures {
+                results.push(SignatureResult {
+                    header_index,
+                    signature: Signature::parse(header.value()).ok(),
+                    status: Status::Neutral(NeutralReason::NotEvaluated {
+                        limit: self.policy.max_signatures,
+                    }),
+                });
+                continue;
+            }
+            let (signature, b_range) = match Signature::parse_with_b_range(header.value()) {
+                Ok(parsed) => parsed,
+                Err(error) => {
+                    results.push(SignatureResult {
+                        header_index,
+                        signature: None,
+                        status: Status::PermError(PermErrorReason::Syntax(error)),
+                    });
+                    continue;
+                }
+            };
+            let status = self.evaluate(
+                &headers,
+                header_index,
+                &signature,
+                b_range,
+                message.body(),
+                now,
+                scratch,
+                keys,
+                &mut body_hashes,
+            );
+            results.push(SignatureResult {
+                header_index,
+                signature: Some(signature),
+                status,
+            });
+        }
+        results
+    }
+
+    /// The checks that need neither key nor body: a status if the signature stops here.
+    fn precheck(&self, signature: &Signature, now: u64) -> Option<Status> {
+        if !signature.signs_from() {
+            return Some(Status::PermError(PermErrorReason::FromNotSigned));
+        }
+        if let Some(identity) = &signature.agent_identifier
+            && !identity.domain.is_within(&signature.signing_domain)
+        {
+            return Some(Status::PermError(PermErrorReason::IdentityOutsideDomain));
+        }
+        if signature.algorithm == Algorithm::RsaSha1 && !self.policy.danger_allow_rsa_sha1 {
+            return Some(Status::Policy(PolicyReason::AlgorithmNotAllowed(
+                signature.algorithm,
+            )));
+        }
+        if signature.body_length.is_some() && !self.policy.allow_body_length {
+            return Some(Status::Policy(PolicyReason::BodyLengthNotAllowed));
+        }
+        if let Some(name) = self
+            .policy
+            .required_headers
+            .iter()
+            .find(|name| !signature.signs(name))
+        {
+            return Some(Status::Policy(PolicyReason::RequiredHeaderNotSigned {
+                name: name.clone(),
+            }));
+        }
+        if let Some(expires_at) = signature.expires_at
+            && expires_at < now
+        {
+            return Some(Status::PermError(PermErrorReason::Expired {
+                expires_at,
+                now,
+            }));
+        }
+        if let Some(signed_at) = signature.signed_at
+            && signed_at > now.saturating_add(self.policy.future_tolerance_seconds)
+        {
+            return Some(Status::PermError(PermErrorReason::SignedInFuture {
+                signed_at,
+                now,
+            }));
+        }
+        if signature.key_name().is_none() {
+            return Some(Status::PermError(PermErrorReason::InvalidKeyName));
+        }
+        None
+    }
+
+    /// Fetches and checks the key: the record, or the status that ends verification.
+    fn key_for(
+        &self,
+        signature: &Signature,
+        keys: &mut dyn FnMut(&Name) -> Result<Answer<Txt>, LookupError>,
+    ) -> Result<KeyRecord, Status> {
+        let name = signature
+            .key_name()
+            .ok_or(Status::PermError(PermErrorReason::InvalidKeyName))?;
+        let records = match keys(&name) {
+            Err(error) => return Err(Status::TempError(TempErrorReason::KeyLookup(error))),
+            Ok(Answer::NoRecords { .. } | Answer::NxDomain { .. }) => {
+                return Err(Status::PermError(PermErrorReason::KeyNotFound));
+            }
+            Ok(Answer::Records { records, .. }) => records,
+        };
+        // RFC 6376 §3.6.2.2 leaves several records undefined; use the first that parses.
+        let mut first_error = None;
+        let mut record = None;
+        for txt in records.iter() {
+            match KeyRecord::parse(txt.as_bytes()) {
+                Ok(parsed) => {
+                    record = Some(parsed);
+                    break;
+                }
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        let record = match (record, first_error) {
+            (Some(record), _) => record,
+            (None, Some(error)) => {
+                return Err(Status::PermError(PermErrorReason::KeyRecord(error)));
+            }
+            (None, None) => return Err(Status::PermError(PermErrorReason::KeyNotFound)),
+        };
+        let perm = |reason| Err(Status::PermError(reason));
+        if !record.allows_email {
+            return perm(PermErrorReason::ServiceNotAllowed);
+        }
+        if record.public_key == PublicKey::Revoked {
+            return perm(PermErrorReason::KeyRevoked);
+        }
+        if record.key_type != signature.algorithm.key_type() {
+            return perm(PermErrorReason::KeyTypeMismatch);
+        }
+        if !record.allows_hash(signature.algorithm.hash()) {
+            return perm(PermErrorReason::HashNotAllowedByKey);
+        }
+        if record.strict_identity
+            && let Some(identity) = &signature.agent_identifier
+            && identity.domain != signature.signing_domain
+        {
+            return perm(PermErrorReason::StrictIdentityViolated);
+        }
+        if let PublicKey::Rsa(rsa) = &record.public_key {
+            let minimum = self.policy.minimum_rsa_bits.max(1024);
+            if rsa.modulus_bits() < minimum {
+                return Err(Status::Policy(PolicyReason::KeyTooSmall {
+                    bits: rsa.modulus_bits(),
+                    minimum,
+                }));
+            }
+            if rsa.modulus_bits() > 8192 {
+                return perm(PermErrorReason::KeyUnusable);
+            }
+        }
+        Ok(record)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate(
+        &self,
+        headers: &[Header<'_>],
+        header_index: usize,
+        signature: &Signature,
+        b_range: (usize, usize),
+        body: &[u8],
+        now: u64,
+        scratch: &mut Scratch,
+        keys: &mut dyn FnMut(&Name) -> Result<Answer<Txt>, LookupError>,
+        body_hashes: &mut Vec<BodyHash>,
+    ) -> Status {
+        if let Some(status) = self.precheck(signature, now) {
+            return status;
+        }
+        let record = match self.key_for(signature, keys) {
+            Ok(record) => record,
+            Err(status) => return status,
+        };
+
+        // Body hash (§6.1.3), shared by signatures with the same parameters.
+        let hash = signature.algorithm.hash();
+        let known = body_hashes.iter().position(|b| {
+            b.canonicalization == signature.body_canonicalization
+                && b.hash == hash
+                && b.body_length == signature.body_length
+        });
+        let index = known.unwrap_or_else(|| {
+            let mut hasher =
+                BodyHasher::new(signature.body_canonicalization, hash, signature.body_length);
+            hasher.update(body);
+            let (digest, canonical_length) = hasher.finish();
+            body_hashes.push(BodyHash {
+                canonicalization: signature.body_canonicalization,
+                hash,
+                body_length: signature.body_length,
+                digest,
+                canonical_length,
+            });
+            body_hashes.len() - 1
+        });
+        let body_hash = &body_hashes[index];
+        if let Some(body_length) = signature.body_length
+            && body_length > body_hash.canonical_length
+        {
+            return Status::PermError(PermErrorReason::BodyLengthExceedsBody {
+                body_length,
+                canonical_body_length: body_hash.canonical_length,
+            });
+        }
+        if body_hash.digest.as_ref() != &*signature.body_hash {
+            return Status::Fail(FailReason::BodyHashMismatch);
+        }
+
+        // Header hash and signature (§6.1.3 steps 2–5).
+        let Some((verified, key_bits)) = check_header_signature(
+            headers,
+            header_index,
+            signature,
+            b_range,
+            &record.public_key,
+            scratch,
+        ) else {
+            return Status::PermError(PermErrorReason::KeyRevoked);
+        };
+        if !verified {
+            return Status::Fail(FailReason::SignatureMismatch);
+        }
+        Status::Pass(VerifiedSignature {
+            signing_domain: signature.signing_domain.clone(),
+            selector: signature.selector.clone(),
+            algorithm: signature.algorithm,
+            agent_identifier: signature.agent_identifier.clone().unwrap_or(Identity {
+                local_part: Box::default(),
+                domain: signature.signing_domain.clone(),
+            }),
+            body_coverage: match signature.body_length {
+                None => BodyCoverage::Full,
+                Some(signed_octets) => BodyCoverage::Limited {
+                    signed_octets,
+                    canonical_body_octets: body_hash.canonical_length,
+                },
+            },
+            key_testing: record.testing,
+            key_bits,
+            header_index,
+        })
+    }
+}
+
+/// Canonicalizes the signed header fields into `scratch` and checks the signature over
+/// them: (verified, key bits), or `None` for a revoked key.
+fn check_header_signature(
+    headers: &[Header<'_>],
+    header_index: usize,
+    signature: &Signature,
+    b_range: (usize, usize),
+    public_key: &PublicKey,
+    scratch: &mut Scratch,
+) -> Option<(bool, usize)> {
+    scratch.headers.clear();
+    select_headers(
+        headers,
+        signature.signed_headers.iter().map(|h| &**h),
+        signature.header_canonicalization,
+        scratch,
+    );
+    let sig_header = &headers[header_index];
+    let raw = sig_header.raw();
+    let without_break = &raw[..raw.len() - sig_header.line_ending().len()];
+    let value = sig_header.value();
+    let prefix = &without_break[..without_break.len() - value.len()];
+    canonical::header(
+        signature.header_canonicalization,
+        prefix,
+        sig_header.name(),
+        &[&value[..b_range.0], &value[b_range.1..]],
+        false,
+        &mut scratch.headers,
+    );
+    let outcome = match public_key {
+        PublicKey::Rsa(rsa) => {
+            let algorithm: &'static dyn VerificationAlgorithm =
+                match (signature.algorithm, rsa.modulus_bits() >= 2048) {
+                    (Algorithm::RsaSha256, true) => &ring_signature::RSA_PKCS1_2048_8192_SHA256,
+                    (Algorithm::RsaSha256, false) => {
+                        &ring_signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
+                    }
+                    (_, _) => &ring_signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
+                };
+            let ok = UnparsedPublicKey::new(algorithm, rsa.pkcs1_der())
+                .verify(&scratch.headers, &signature.signature)
+                .is_ok();
+            (ok, rsa.modulus_bits())
+        }
+        PublicKey::Ed25519(key) => {
+            // RFC 8463 §3: Ed25519 signs the SHA-256 hash of the canonicalized headers.
+            let header_hash = digest::digest(&digest::SHA256, &scratch.headers);
+            let ok = UnparsedPublicKey::new(&ring_signature::ED25519, key)
+                .verify(header_hash.as_ref(), &signature.signature)
+                .is_ok();
+            (ok, 256)
+        }
+        PublicKey::Revoked => return None,
+    };
+    Some(outcome)
+}

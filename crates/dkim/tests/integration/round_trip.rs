@@ -1,0 +1,307 @@
+//! Sign, then verify: generated and stored keys, dual signing, streaming, folding.
+
+use mailproof_dkim::SignatureResult;
+use mailproof_dkim::{
+    Canonicalization, Clock, DkimResult, DnsTxtRecord, FailReason, Scratch, Signer, SigningKey,
+    Status, StreamingSigner, Verifier, generate_ed25519_key, sign,
+};
+use mailproof_dns::{Answer, Name, Txt};
+use mailproof_message::Message;
+
+use crate::{verify_at, zone};
+
+pub(crate) const NOW: u64 = 1_700_000_000;
+
+pub(crate) const MESSAGE: &[u8] =
+    b"Received: from relay by mx; Tue, 14 Nov 2023 22:13:20 +0000\r\n\
+From: Alice <alice@example.com>\r\n\
+To: Bob <bob@example.net>,\r\n  Carol <carol@example.net>\r\n\
+Subject:  Lunch   plans \r\n\
+Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n\
+Message-ID: <1@example.com>\r\n\
+\r\n\
+Noon  at the usual place?\t \r\n\
+\r\n\
+-- \r\n\
+Alice\r\n\r\n\r\n";
+
+pub(crate) fn rsa_pem() -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/keys/example.com.sel.rsa2048.pem"),
+    )
+    .unwrap()
+}
+
+pub(crate) fn ed_key(seed: u8) -> SigningKey {
+    SigningKey::from_ed25519_seed(&[seed; 32]).unwrap()
+}
+
+/// Signs `message` with `signers` and returns the signed message.
+pub(crate) fn signed(signers: &[Signer], message: &[u8], now: u64) -> Vec<u8> {
+    let fields = sign(signers, message, Clock::Fixed(now)).unwrap();
+    [fields.as_bytes(), message].concat()
+}
+
+#[test]
+fn dual_rsa_and_ed25519_in_one_pass() {
+    let rsa = SigningKey::from_pem(&rsa_pem()).unwrap();
+    let ed = ed_key(1);
+    let records = [
+        (
+            "rsa._domainkey.example.com",
+            DnsTxtRecord::for_key(&rsa).to_string(),
+        ),
+        (
+            "ed._domainkey.example.com",
+            DnsTxtRecord::for_key(&ed).to_string(),
+        ),
+    ];
+    let signers = [
+        Signer::new(rsa, "example.com", "rsa").unwrap(),
+        Signer::new(ed, "example.com", "ed").unwrap(),
+    ];
+    let raw = signed(&signers, MESSAGE, NOW);
+    let zone = zone(&[(records[0].0, &records[0].1), (records[1].0, &records[1].1)]);
+    let results = verify_at(&zone, &raw, NOW + 60);
+    let got: Vec<_> = results.iter().map(SignatureResult::result).collect();
+    assert_eq!(got, [DkimResult::Pass, DkimResult::Pass]);
+    assert_eq!(results[0].verified().unwrap().key_bits(), 2048);
+}
+
+#[test]
+fn every_canonicalization_pair() {
+    let key = ed_key(2);
+    let record = DnsTxtRecord::for_key(&key).to_string();
+    let zone = zone(&[("s._domainkey.example.com", &record)]);
+    for header in [Canonicalization::Simple, Canonicalization::Relaxed] {
+        for body in [Canonicalization::Simple, Canonicalization::Relaxed] {
+            let signer = Signer::new(ed_key(2), "example.com", "s")
+                .unwrap()
+                .with_canonicalization(header, body);
+            let raw = signed(&[signer], MESSAGE, NOW);
+            let results = verify_at(&zone, &raw, NOW);
+            assert_eq!(results[0].result(), DkimResult::Pass, "{header}/{body}");
+        }
+    }
+}
+
+#[test]
+fn relaxed_survives_rewrapping_simple_does_not() {
+    let record = DnsTxtRecord::for_key(&ed_key(3)).to_string();
+    let zone = zone(&[("s._domainkey.example.com", &record)]);
+    for (mode, survives) in [
+        (Canonicalization::Relaxed, true),
+        (Canonicalization::Simple, false),
+    ] {
+        let signer = Signer::new(ed_key(3), "example.com", "s")
+            .unwrap()
+            .with_canonicalization(mode, mode);
+        let raw = signed(&[signer], MESSAGE, NOW);
+        // A relay rewraps Subject and changes white space in the body.
+        let text = String::from_utf8(raw).unwrap();
+        let changed = text
+            .replace("Subject:  Lunch   plans ", "Subject: Lunch\r\n plans")
+            .replace("Noon  at", "Noon at");
+        let results = verify_at(&zone, changed.as_bytes(), NOW);
+        assert_eq!(results[0].result() == DkimResult::Pass, survives, "{mode}");
+    }
+}
+
+#[test]
+fn generated_ed25519_key_round_trip_via_pem() {
+    let generated = generate_ed25519_key().unwrap();
+    let record = generated.dns_record().to_string();
+    let key = SigningKey::from_pem(&generated.to_pem()).unwrap();
+    let raw = signed(
+        &[Signer::new(key, "example.com", "gen").unwrap()],
+        MESSAGE,
+        NOW,
+    );
+    let results = verify_at(&zone(&[("gen._domainkey.example.com", &record)]), &raw, NOW);
+    assert_eq!(results[0].result(), DkimResult::Pass);
+}
+
+#[cfg(feature = "rsa-keygen")]
+#[test]
+fn generated_rsa_2048_round_trip() {
+    let generated = mailproof_dkim::generate_rsa_key(mailproof_dkim::RsaKeySize::Bits2048).unwrap();
+    let record = generated.dns_record();
+    // A 2048-bit key's record needs two character-strings.
+    let strings: Vec<&str> = record.character_strings().collect();
+    assert_eq!(strings.len(), 2);
+    assert!(strings.iter().all(|s| s.len() <= 255));
+    assert_eq!(strings.concat(), record.as_str());
+    let mut zone = mailproof_dns::ZoneResolver::new();
+    zone.add_txt(Name::new("big._domainkey.example.com").unwrap(), &strings);
+    let key = SigningKey::from_der(generated.pkcs8_der()).unwrap();
+    let raw = signed(
+        &[Signer::new(key, "example.com", "big").unwrap()],
+        MESSAGE,
+        NOW,
+    );
+    let results = verify_at(&zone, &raw, NOW);
+    assert_eq!(results[0].result(), DkimResult::Pass);
+    assert_eq!(results[0].verified().unwrap().key_bits(), 2048);
+}
+
+#[test]
+fn streaming_signer_matches_one_shot_for_any_chunking() {
+    let signers = [
+        Signer::new(ed_key(4), "example.com", "a").unwrap(),
+        Signer::new(ed_key(5), "example.com", "b")
+            .unwrap()
+            .with_canonicalization(Canonicalization::Simple, Canonicalization::Simple),
+    ];
+    let expected = sign(&signers, MESSAGE, Clock::Fixed(NOW)).unwrap();
+    for size in [1, 2, 3, 7, 64, MESSAGE.len()] {
+        let mut streaming = StreamingSigner::new(&signers).unwrap();
+        for chunk in MESSAGE.chunks(size) {
+            streaming.update(chunk);
+        }
+        assert_eq!(
+            streaming.finish(Clock::Fixed(NOW)).unwrap(),
+            expected,
+            "chunk size {size}"
+        );
+    }
+}
+
+#[test]
+fn produced_header_folds_within_78_columns() {
+    let signer = Signer::new(
+        SigningKey::from_pem(&rsa_pem()).unwrap(),
+        "example.com",
+        "sel",
+    )
+    .unwrap()
+    .with_expiry(3600)
+    .with_agent_identifier("alice@mail.example.com")
+    .unwrap();
+    let fields = sign(&[signer], MESSAGE, Clock::Fixed(NOW)).unwrap();
+    assert!(fields.ends_with("\r\n"));
+    for line in fields.trim_end().split("\r\n") {
+        let columns = line.strip_prefix('\t').map_or(line.len(), |l| l.len() + 8);
+        assert!(columns <= 78, "{columns}: {line}");
+    }
+    assert!(fields.contains(&format!("t={NOW};")));
+    assert!(fields.contains(&format!("x={};", NOW + 3600)));
+    assert!(fields.contains("i=alice@mail.example.com;"));
+}
+
+#[test]
+fn oversigning_lists_each_field_once_more_and_blocks_additions() {
+    let key = ed_key(6);
+    let record = DnsTxtRecord::for_key(&key).to_string();
+    let raw = signed(
+        &[Signer::new(key, "example.com", "s").unwrap()],
+        MESSAGE,
+        NOW,
+    );
+    let message = Message::parse(&raw).unwrap();
+    let field = message.headers().next().unwrap();
+    let signature = mailproof_dkim::Signature::parse(field.value()).unwrap();
+    let count = |name: &str| {
+        signature
+            .signed_headers
+            .iter()
+            .filter(|h| h.eq_ignore_ascii_case(name))
+            .count()
+    };
+    assert_eq!(
+        (count("from"), count("to"), count("cc"), count("received")),
+        (2, 2, 1, 0)
+    );
+
+    let zone = zone(&[("s._domainkey.example.com", &record)]);
+    assert_eq!(verify_at(&zone, &raw, NOW)[0].result(), DkimResult::Pass);
+    // Someone adds a second From or a Cc below the signature: the signature breaks.
+    for added in [
+        &b"From: mallory@evil.example\r\n"[..],
+        b"Cc: eve@evil.example\r\n",
+    ] {
+        let text = raw.clone();
+        let at = text.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 2;
+        let tampered = [&text[..at], added, &text[at..]].concat();
+        let results = verify_at(&zone, &tampered, NOW);
+        assert!(matches!(
+            results[0].status,
+            Status::Fail(FailReason::SignatureMismatch)
+        ));
+    }
+}
+
+#[test]
+fn pure_verification_with_supplied_keys_and_reused_scratch() {
+    let key = ed_key(7);
+    let record = DnsTxtRecord::for_key(&key).to_string();
+    let raw = signed(
+        &[Signer::new(key, "example.com", "s").unwrap()],
+        MESSAGE,
+        NOW,
+    );
+    let message = Message::parse(&raw).unwrap();
+    let verifier = Verifier::default().with_clock(Clock::Fixed(NOW));
+    let mut scratch = Scratch::new();
+    let mut asked = Vec::new();
+    for _ in 0..3 {
+        let results = verifier.verify_with_keys(
+            &message,
+            &mut |name: &Name| {
+                asked.push(name.to_string());
+                Ok(Answer::from_records(vec![Txt::new(record.as_bytes())], 300))
+            },
+            &mut scratch,
+        );
+        assert_eq!(results[0].result(), DkimResult::Pass);
+    }
+    assert_eq!(asked, ["s._domainkey.example.com"; 3]);
+}
+
+#[test]
+fn keys_load_from_every_container() {
+    use base64::Engine as _;
+    let pem_body = |pem: &str| -> Vec<u8> {
+        let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap()
+    };
+    // PKCS#8 PEM and DER.
+    let pkcs8_pem = rsa_pem();
+    let from_pem = SigningKey::from_pem(&pkcs8_pem).unwrap();
+    let pkcs8_der = pem_body(&pkcs8_pem);
+    let from_der = SigningKey::from_pkcs8_der(&pkcs8_der).unwrap();
+    assert_eq!(from_pem.public_key_bytes(), from_der.public_key_bytes());
+    // PKCS#1 PEM and DER (dkimpy's 2048-bit test key).
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance/dkim/dkimpy/2048_testkey.key");
+    if let Ok(pkcs1_pem) = std::fs::read_to_string(dir) {
+        let a = SigningKey::from_pem(&pkcs1_pem).unwrap();
+        let b = SigningKey::from_pkcs1_der(&pem_body(&pkcs1_pem)).unwrap();
+        let c = SigningKey::from_der(&pem_body(&pkcs1_pem)).unwrap();
+        assert_eq!(a.public_key_bytes(), b.public_key_bytes());
+        assert_eq!(b.public_key_bytes(), c.public_key_bytes());
+    }
+    // Ed25519: PKCS#8 and raw seed give the same public key.
+    let generated = generate_ed25519_key().unwrap();
+    let seedless = SigningKey::from_pkcs8_der(generated.pkcs8_der()).unwrap();
+    assert_eq!(
+        seedless.public_key_bytes(),
+        generated.signing_key().public_key_bytes()
+    );
+    assert!(SigningKey::from_ed25519_seed(&[0; 31]).is_err());
+    assert!(SigningKey::from_der(b"not a key").is_err());
+}
+
+#[test]
+fn verify_future_is_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let zone = mailproof_dns::ZoneResolver::new();
+    let message = Message::parse(MESSAGE).unwrap();
+    let verifier = Verifier::default();
+    let mut scratch = Scratch::new();
+    let future = verifier.verify_with_scratch(&zone, &message, &mut scratch);
+    assert_send(&future);
+    assert!(crate::block_on(future).is_empty());
+}
