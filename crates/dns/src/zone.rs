@@ -310,13 +310,25 @@ mod file {
         /// # Errors
         /// [`ZoneFileError::Syntax`] with the line and column of the first error; nothing is
         /// added to the resolver in that case.
+        ///
+        /// # Panics
+        /// Never on its own; the `domain` parser it uses can panic on some malformed input,
+        /// which this function catches and reports as [`ZoneFileError::ParserFailure`]. In a
+        /// program built with `panic = "abort"` such input aborts instead: load only zone
+        /// files you control there.
         pub fn load_zone_file(
             &mut self,
             text: &[u8],
             origin: Option<&Name>,
         ) -> Result<&mut Self, ZoneFileError> {
-            let mut zonefile = Zonefile::with_capacity(text.len());
+            let mut zonefile = Zonefile::with_capacity(text.len() + 1);
             zonefile.extend_from_slice(text);
+            // `domain` rewrites entries in place and can index past the end of its buffer when
+            // the last entry has no line break (found by fuzzing); a final newline changes
+            // nothing in the file's meaning.
+            if !text.ends_with(b"\n") {
+                zonefile.extend_from_slice(b"\n");
+            }
             if let Some(origin) = origin {
                 let parsed = domain::base::Name::<bytes::Bytes>::bytes_from_str(&format!(
                     "{}.",

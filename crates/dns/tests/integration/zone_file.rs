@@ -139,3 +139,18 @@ fn missing_file_is_an_io_error() {
         .unwrap_err();
     assert!(matches!(error, ZoneFileError::Io { .. }));
 }
+
+/// Inputs on which the `domain` 0.12 parser panics (index out of bounds), found by the
+/// `zone_file` fuzz target: the loader must turn them into errors.
+#[test]
+fn fuzz_regression_domain_parser_panics_are_errors() {
+    for input in [
+        &b"@ IN(TXT\"\""[..],
+        b"d(IN TXT\"\"",
+        b"$ORIGIN example.\nx IN TXT ( \"a\"\n",
+    ] {
+        let mut zone = ZoneResolver::new();
+        let result = zone.load_zone_file(input, Some(&name("example.test")));
+        assert!(result.is_err(), "{} loaded", input.escape_ascii());
+    }
+}
