@@ -7,11 +7,15 @@
 //! - `api`: behaviour of the public API that the suites do not pin down.
 //! - `properties`: proptest properties of the parser and the macro expander.
 //! - `regressions`: inputs that once crashed or misbehaved, by name.
+//! - `real_dns`: records of `testdata/zones/spf.test.zone` served by nsd, through hickory.
+//! - `pyspf_interop`: `testdata/spf/interop/cases.tsv` through pyspf and through mailproof.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
 
 mod api;
 mod conformance;
 mod openspf;
 mod properties;
+mod pyspf_interop;
+mod real_dns;
 mod regressions;
 mod stalwart;
