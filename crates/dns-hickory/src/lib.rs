@@ -22,6 +22,9 @@
 //! | I/O, connection or "no connections" | [`FailureKind::Network`] |
 //!
 //! Negative answers carry the negative TTL of RFC 2308 when the server sent an SOA, else 0.
+//! hickory answers the special-use names of RFC 6761 itself, without a query: anything under
+//! `.invalid` is NXDOMAIN (and `localhost` resolves to loopback), whatever the name servers
+//! would say — so tests that need a name outside every served zone must not use `.invalid`.
 //! Record targets (MX exchanges, PTR names) that are not valid [`Name`]s — for example a
 //! label containing a dot — are left out of the answer: they could not be queried anyway.
 //!
