@@ -1,8 +1,10 @@
 //! The one integration test binary of mailproof-dkim: conformance vectors, RFC examples,
-//! sign/verify round trips, one test per failure reason, regressions.
+//! sign/verify round trips, one test per failure reason, regressions, interop with dkimpy and
+//! OpenDKIM over real DNS.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod conformance;
+mod interop;
 mod reasons;
 mod regressions;
 mod rfc_vectors;
