@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use mailproof_dns::{Answer, FailureKind, LookupError, Mx, Name, Resolver, Txt, ZoneResolver};
+use mailproof_dns::{Answer, LookupError, Mx, Name, Resolver, Txt, ZoneResolver};
 use mailproof_dns_hickory::{HickoryResolver, NameServerAddr};
 
 use crate::CliError;
@@ -10,9 +10,9 @@ use crate::CliError;
 /// Where DNS answers come from.
 pub(crate) enum Dns {
     /// RFC 1035 zone files loaded in memory: no network at all. Names outside the loaded
-    /// zones (which [`ZoneResolver`] answers REFUSED, as an authoritative server would) are
-    /// NXDOMAIN here: an offline check must not end in *temperror* because DMARC's tree walk
-    /// asks `_dmarc.com`.
+    /// zones are NXDOMAIN here ([`ZoneResolver::answer_nxdomain_outside_zones`]), not REFUSED
+    /// as an authoritative server would say: an offline check must not end in *temperror*
+    /// because DMARC's tree walk asks `_dmarc.com`.
     Zones(ZoneResolver),
     /// A name server, or the system's (`/etc/resolv.conf`).
     Network(HickoryResolver),
@@ -33,6 +33,7 @@ impl DnsArgs {
     pub(crate) fn resolver(&self) -> Result<Dns, CliError> {
         if !self.zones.is_empty() {
             let mut zone = ZoneResolver::new();
+            zone.answer_nxdomain_outside_zones();
             for path in &self.zones {
                 zone.load_zone_path(path, None)
                     .map_err(|e| CliError::new(format!("zone file {path}: {e}")))?;
@@ -56,46 +57,37 @@ impl DnsArgs {
 impl Resolver for Dns {
     async fn txt(&self, name: &Name) -> Result<Answer<Txt>, LookupError> {
         match self {
-            Dns::Zones(r) => outside_is_nx(r.txt(name).await),
+            Dns::Zones(r) => r.txt(name).await,
             Dns::Network(r) => r.txt(name).await,
         }
     }
 
     async fn a(&self, name: &Name) -> Result<Answer<Ipv4Addr>, LookupError> {
         match self {
-            Dns::Zones(r) => outside_is_nx(r.a(name).await),
+            Dns::Zones(r) => r.a(name).await,
             Dns::Network(r) => r.a(name).await,
         }
     }
 
     async fn aaaa(&self, name: &Name) -> Result<Answer<Ipv6Addr>, LookupError> {
         match self {
-            Dns::Zones(r) => outside_is_nx(r.aaaa(name).await),
+            Dns::Zones(r) => r.aaaa(name).await,
             Dns::Network(r) => r.aaaa(name).await,
         }
     }
 
     async fn mx(&self, name: &Name) -> Result<Answer<Mx>, LookupError> {
         match self {
-            Dns::Zones(r) => outside_is_nx(r.mx(name).await),
+            Dns::Zones(r) => r.mx(name).await,
             Dns::Network(r) => r.mx(name).await,
         }
     }
 
     async fn ptr(&self, ip: IpAddr) -> Result<Answer<Name>, LookupError> {
         match self {
-            Dns::Zones(r) => outside_is_nx(r.ptr(ip).await),
+            Dns::Zones(r) => r.ptr(ip).await,
             Dns::Network(r) => r.ptr(ip).await,
         }
-    }
-}
-
-fn outside_is_nx<T>(answer: Result<Answer<T>, LookupError>) -> Result<Answer<T>, LookupError> {
-    match answer {
-        Err(error) if error.kind() == FailureKind::Refused => {
-            Ok(Answer::NxDomain { ttl_seconds: 0 })
-        }
-        other => other,
     }
 }
 

@@ -21,7 +21,8 @@ const MAX_CNAME_CHAIN: usize = 8;
 ///   [`Answer::NoRecords`];
 /// - any other name gets [`Answer::NxDomain`] — unless zones were loaded from files (or
 ///   declared with [`ZoneResolver::add_zone`]) and the name lies outside all of them: then the
-///   query fails with [`FailureKind::Refused`], as a real authoritative server answers;
+///   query fails with [`FailureKind::Refused`], as a real authoritative server answers (or
+///   gets NXDOMAIN after [`ZoneResolver::answer_nxdomain_outside_zones`]);
 /// - CNAMEs are followed, up to 8 in a chain; a loop fails with [`FailureKind::CnameLoop`].
 ///
 /// [`ZoneResolver::fail`] makes a name fail with a chosen [`FailureKind`] (a timeout, say)
@@ -48,6 +49,8 @@ pub struct ZoneResolver {
     ancestors: HashSet<Name>,
     /// Zone apexes with their negative-caching TTL; empty means "answer for every name".
     zones: Vec<(Name, u32)>,
+    /// Answer NXDOMAIN instead of REFUSED for names outside every declared zone.
+    nxdomain_outside_zones: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -143,18 +146,35 @@ impl ZoneResolver {
         self
     }
 
+    /// Makes names outside every declared zone NXDOMAIN instead of REFUSED, as if this
+    /// resolver also held an empty root zone. Offline checks want this: DMARC's tree walk asks
+    /// for `_dmarc.<tld>`, which no test zone holds, and a REFUSED would make it *temperror*.
+    pub fn answer_nxdomain_outside_zones(&mut self) -> &mut Self {
+        self.nxdomain_outside_zones = true;
+        self
+    }
+
     /// The zone `name` belongs to (the longest apex it is within) and its negative TTL;
-    /// `Err` when zones are declared and none holds `name`.
+    /// `Err` when zones are declared and none holds `name` (unless outside names are
+    /// NXDOMAIN).
     fn negative_ttl(&self, name: &Name, record_type: RecordType) -> Result<u32, LookupError> {
         if self.zones.is_empty() {
             return Ok(DEFAULT_TTL);
         }
-        self.zones
+        match self
+            .zones
             .iter()
             .filter(|(apex, _)| name.is_within(apex))
             .max_by_key(|(apex, _)| apex.label_count())
-            .map(|(_, ttl)| *ttl)
-            .ok_or_else(|| LookupError::new(FailureKind::Refused, name.clone(), record_type))
+        {
+            Some((_, ttl)) => Ok(*ttl),
+            None if self.nxdomain_outside_zones => Ok(DEFAULT_TTL),
+            None => Err(LookupError::new(
+                FailureKind::Refused,
+                name.clone(),
+                record_type,
+            )),
+        }
     }
 
     fn lookup<T: Clone>(
@@ -574,6 +594,9 @@ mod tests {
                 zone.txt(&name("nope.example.com")).await.unwrap(),
                 Answer::NxDomain { ttl_seconds: 60 }
             );
+            zone.answer_nxdomain_outside_zones();
+            assert!(zone.a(&name("example.org")).await.unwrap().is_nx_domain());
+            assert!(zone.a(&name("example.com")).await.unwrap().records().len() == 1);
         });
     }
 
