@@ -358,20 +358,7 @@ impl Resolver for HickoryResolver {
             }),
             _ => None,
         });
-        Ok(match answer {
-            Answer::Records {
-                records,
-                ttl_seconds,
-            } => {
-                let mut sorted = records.to_vec();
-                mailproof_dns::sort_mx(&mut sorted);
-                Answer::Records {
-                    records: sorted.into(),
-                    ttl_seconds,
-                }
-            }
-            negative => negative,
-        })
+        Ok(answer.sorted_by_preference())
     }
 
     async fn ptr(&self, ip: IpAddr) -> Result<Answer<Name>, LookupError> {

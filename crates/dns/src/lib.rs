@@ -228,9 +228,26 @@ pub struct Mx {
     pub exchange: Name,
 }
 
-/// Sorts MX records the way [`Resolver::mx`] promises: by preference, then exchange name.
-pub fn sort_mx(records: &mut [Mx]) {
-    records.sort();
+impl Answer<Mx> {
+    /// The answer with its records in the order [`Resolver::mx`] promises: by preference,
+    /// then by exchange name. Implementors of the trait call this on what the DNS returned.
+    #[must_use]
+    pub fn sorted_by_preference(self) -> Answer<Mx> {
+        match self {
+            Answer::Records {
+                records,
+                ttl_seconds,
+            } => {
+                let mut sorted = records.to_vec();
+                sorted.sort();
+                Answer::Records {
+                    records: sorted.into(),
+                    ttl_seconds,
+                }
+            }
+            negative => negative,
+        }
+    }
 }
 
 macro_rules! forward_resolver {

@@ -240,21 +240,9 @@ impl Resolver for ZoneResolver {
     }
 
     async fn mx(&self, name: &Name) -> Result<Answer<Mx>, LookupError> {
-        let answer = self.lookup(name, RecordType::Mx, |n| &n.mx)?;
-        Ok(match answer {
-            Answer::Records {
-                records,
-                ttl_seconds,
-            } => {
-                let mut sorted = records.to_vec();
-                crate::sort_mx(&mut sorted);
-                Answer::Records {
-                    records: sorted.into(),
-                    ttl_seconds,
-                }
-            }
-            negative => negative,
-        })
+        Ok(self
+            .lookup(name, RecordType::Mx, |n| &n.mx)?
+            .sorted_by_preference())
     }
 
     async fn ptr(&self, ip: IpAddr) -> Result<Answer<Name>, LookupError> {
