@@ -2,6 +2,7 @@
 //! End-to-end tests of the `mailproof` binary: the stories of testdata/stories/README.md and
 //! the command line's behaviour (help, errors, exit codes).
 
+mod batch;
 mod cli;
 mod stories;
 
