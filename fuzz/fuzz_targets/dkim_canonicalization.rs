@@ -53,7 +53,11 @@ fn relaxed(body: &[u8]) -> Vec<u8> {
         i += 1;
     }
     let result = strip_trailing_lines(stripped);
-    if result == b"\r\n" { Vec::new() } else { result }
+    if result == b"\r\n" {
+        Vec::new()
+    } else {
+        result
+    }
 }
 
 fn streaming(mode: Canonicalization, data: &[u8], cuts: &[u8]) -> Vec<u8> {

@@ -13,7 +13,12 @@ fuzz_target!(|data: &[u8]| {
             .iter()
             .chain(&record.failure_report_uris)
         {
-            let _ = (uri.scheme(), uri.host(), uri.max_size_bytes(), uri.is_mailto());
+            let _ = (
+                uri.scheme(),
+                uri.host(),
+                uri.max_size_bytes(),
+                uri.is_mailto(),
+            );
         }
         for problem in &record.problems {
             assert!(problem.offset <= data.len());

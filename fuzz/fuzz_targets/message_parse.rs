@@ -3,7 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mailproof_message::{Limits, Message, decode_unstructured, parse_content_type, parse_date, parse_msg_ids};
+use mailproof_message::{
+    Limits, Message, decode_unstructured, parse_content_type, parse_date, parse_msg_ids,
+};
 
 fuzz_target!(|data: &[u8]| {
     let mut limits = Limits::default();
@@ -11,10 +13,17 @@ fuzz_target!(|data: &[u8]| {
     let Ok(msg) = Message::parse_with(data, &limits) else {
         return;
     };
-    assert_eq!([msg.header_block(), msg.separator(), msg.body()].concat(), data);
+    assert_eq!(
+        [msg.header_block(), msg.separator(), msg.body()].concat(),
+        data
+    );
     let _ = msg.from_authors();
     for h in msg.headers().rev() {
-        let _ = (parse_content_type(h.value()), parse_date(h.value()), parse_msg_ids(h.value()));
+        let _ = (
+            parse_content_type(h.value()),
+            parse_date(h.value()),
+            parse_msg_ids(h.value()),
+        );
         let _ = decode_unstructured(h.value());
     }
     if let Ok(root) = msg.mime() {

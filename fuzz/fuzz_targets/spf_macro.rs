@@ -11,7 +11,11 @@ fuzz_target!(|data: &[u8]| {
         Some((_, rest)) => ("~user%name", rest),
         None => ("", data),
     };
-    for kind in [MacroKind::DomainSpec, MacroKind::Explanation, MacroKind::ModifierValue] {
+    for kind in [
+        MacroKind::DomainSpec,
+        MacroKind::Explanation,
+        MacroKind::ModifierValue,
+    ] {
         let Ok(parsed) = MacroString::parse(text, kind) else {
             continue;
         };
