@@ -153,3 +153,8 @@ pub fn to_crlf(raw: &[u8]) -> Cow<'_, [u8]> {
     }
     Cow::Owned(out)
 }
+
+/// The README's code blocks, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
