@@ -2,13 +2,11 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use ring::rand::SystemRandom;
-use ring::signature::Ed25519KeyPair;
-
+use crate::crypto::{self, KeyPair};
 use crate::error::Error;
 use crate::key::RSA_ENCRYPTION_OID;
-use crate::sign::{KeyPair, SigningKey};
+use crate::sign::SigningKey;
+use base64::Engine as _;
 
 /// Appends a DER length.
 fn der_length(len: usize, out: &mut Vec<u8>) {
@@ -166,7 +164,7 @@ impl GeneratedKey {
     }
 }
 
-/// Generates an Ed25519 key (RFC 8463) with ring.
+/// Generates an Ed25519 key (RFC 8463) with the crypto backend.
 ///
 /// ```
 /// let key = mailproof_dkim::generate_ed25519_key()?;
@@ -178,9 +176,7 @@ impl GeneratedKey {
 /// # Errors
 /// [`Error::Crypto`] if the system has no randomness.
 pub fn generate_ed25519_key() -> Result<GeneratedKey, Error> {
-    let document =
-        Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| Error::Crypto)?;
-    GeneratedKey::from_pkcs8(document.as_ref().to_vec())
+    GeneratedKey::from_pkcs8(crypto::generate_ed25519_pkcs8().ok_or(Error::Crypto)?)
 }
 
 /// RSA key sizes offered for generation (RFC 8301 §3.2: at least 1024 bits, 2048

@@ -1,5 +1,5 @@
 //! `DomainKeys` Identified Mail: RFC 6376, with RFC 8301 (algorithm and key-size rules) and
-//! RFC 8463 (Ed25519), on ring.
+//! RFC 8463 (Ed25519), on ring or aws-lc-rs.
 //!
 //! # Overview
 //! - **Verifying**: [`Verifier`] checks every DKIM-Signature of a message (up to
@@ -55,7 +55,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Without DNS, [`Verifier::verify_with_keys`] takes the key answers from a callback.
+//! Without DNS, [`Verifier::verify_with_keys`] takes the key answers from a callback;
+//! [`Verifier::key_names`] lists the names it will ask for, so a caller can fetch them
+//! first (concurrently, from its own cache). [`Verifier::streaming`] verifies a message fed
+//! in chunks without storing its body ([`StreamingVerifier`]).
 //!
 //! # Results and reasons
 //! | result | when | reason type |
@@ -93,18 +96,29 @@
 //! operating system.
 //!
 //! # Performance
-//! Header fields are canonicalized into one reusable buffer ([`Scratch`]), since ring
-//! verifies a contiguous message; the body is canonicalized as a stream straight into the
-//! digest, once per distinct (canonicalization, hash, `l=`) among the signatures.
+//! Header fields are canonicalized into one reusable buffer ([`Scratch`]), since the crypto
+//! libraries verify a contiguous message; the body is canonicalized as a stream straight
+//! into the digest, once per distinct (canonicalization, hash, `l=`) among the signatures,
+//! and never copied. Canonicalization hands the digest the input's own slices: simple
+//! changes nothing before the trailing empty lines, and relaxed finds the white-space runs
+//! it must rewrite with a branch-free scan of 64 bytes per step, so a typical body goes to
+//! the digest in one piece. `benches/benches/dkim.rs` measures sign and verify against
+//! SHA-256 plus one raw signature operation, and against mail-auth.
 //!
 //! # Crate features
+//! - `ring` (default): the crypto backend is ring.
+//! - `aws-lc`: the crypto backend is aws-lc-rs (it wins if `ring` is on too). Faster RSA
+//!   signing and Ed25519 on x86-64; AWS-LC is built from C with cmake (minutes, the first
+//!   time). The backend never shows in the API.
 //! - `rsa-keygen` (default): [`generate_rsa_key`], using `RustCrypto`'s `rsa` crate (ring
-//!   cannot generate RSA keys). Signing and verifying always use ring.
+//!   cannot generate RSA keys); signing uses the crypto backend.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod canonical;
+mod crypto;
 mod error;
+mod header_block;
 mod key;
 mod keygen;
 mod sign;
@@ -122,5 +136,6 @@ pub use sign::{DEFAULT_SIGNED_HEADERS, Signer, SigningKey, StreamingSigner, sign
 pub use signature::{Algorithm, HashAlgorithm, Identity, KeyType, Signature, SignatureError};
 pub use verify::{
     BodyCoverage, Clock, DkimResult, FailReason, NeutralReason, PermErrorReason, Policy,
-    PolicyReason, Scratch, SignatureResult, Status, TempErrorReason, VerifiedSignature, Verifier,
+    PolicyReason, Scratch, SignatureResult, Status, StreamingVerifier, TempErrorReason,
+    VerifiedSignature, Verifier,
 };

@@ -3,14 +3,13 @@
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mailproof_dns::{Answer, LookupError, Name, Resolver, Txt};
-use mailproof_message::{Header, Message};
-use ring::digest;
-use ring::signature::{self as ring_signature, UnparsedPublicKey, VerificationAlgorithm};
-
 use crate::canonical::{self, BodyHasher, Canonicalization};
+use crate::crypto;
+use crate::header_block::{Fed, HeaderBlock};
 use crate::key::{KeyRecord, KeyRecordError, PublicKey};
 use crate::signature::{Algorithm, HashAlgorithm, Identity, Signature, SignatureError};
+use mailproof_dns::{Answer, LookupError, Name, Resolver, Txt};
+use mailproof_message::{Header, Message};
 
 /// The name of the header field this crate verifies.
 pub(crate) const DKIM_SIGNATURE: &str = "DKIM-Signature";
@@ -127,6 +126,19 @@ pub enum FailReason {
     SignatureMismatch,
 }
 
+impl fmt::Display for FailReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FailReason::BodyHashMismatch => {
+                "body hash mismatch: the body was changed after signing"
+            }
+            FailReason::SignatureMismatch => {
+                "signature mismatch: a signed header field was changed, or the key does not match"
+            }
+        })
+    }
+}
+
 /// Why a signature was not evaluated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -136,6 +148,19 @@ pub enum NeutralReason {
         /// The limit in force.
         limit: usize,
     },
+}
+
+impl fmt::Display for NeutralReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NeutralReason::NotEvaluated { limit } => {
+                write!(
+                    f,
+                    "not evaluated: only the first {limit} signatures are checked"
+                )
+            }
+        }
+    }
 }
 
 /// Why the verifier's policy refused a signature.
@@ -161,12 +186,37 @@ pub enum PolicyReason {
     },
 }
 
+impl fmt::Display for PolicyReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyReason::AlgorithmNotAllowed(algorithm) => {
+                write!(f, "{algorithm} is not accepted (RFC 8301)")
+            }
+            PolicyReason::KeyTooSmall { bits, minimum } => {
+                write!(f, "{bits}-bit key is below the {minimum}-bit minimum")
+            }
+            PolicyReason::BodyLengthNotAllowed => f.write_str("l= signatures are not accepted"),
+            PolicyReason::RequiredHeaderNotSigned { name } => {
+                write!(f, "required header field {name} is not signed")
+            }
+        }
+    }
+}
+
 /// Why a signature could not be checked now.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum TempErrorReason {
     /// The key lookup failed (timeout, SERVFAIL, …).
     KeyLookup(LookupError),
+}
+
+impl fmt::Display for TempErrorReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TempErrorReason::KeyLookup(error) => write!(f, "key lookup failed: {error}"),
+        }
+    }
 }
 
 /// Why a signature can never verify.
@@ -220,6 +270,42 @@ pub enum PermErrorReason {
     },
 }
 
+impl fmt::Display for PermErrorReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PermErrorReason::Syntax(error) => write!(f, "signature does not parse: {error}"),
+            PermErrorReason::FromNotSigned => f.write_str("h= does not include From"),
+            PermErrorReason::IdentityOutsideDomain => f.write_str("i= is not within d="),
+            PermErrorReason::Expired { expires_at, now } => {
+                write!(f, "signature expired at {expires_at} (now {now})")
+            }
+            PermErrorReason::SignedInFuture { signed_at, now } => {
+                write!(f, "signed in the future at {signed_at} (now {now})")
+            }
+            PermErrorReason::InvalidKeyName => f.write_str("s= and d= do not form a DNS name"),
+            PermErrorReason::KeyNotFound => f.write_str("no key record published"),
+            PermErrorReason::KeyRecord(error) => write!(f, "key record is invalid: {error}"),
+            PermErrorReason::KeyRevoked => f.write_str("key revoked (empty p=)"),
+            PermErrorReason::KeyTypeMismatch => f.write_str("key type does not match a="),
+            PermErrorReason::HashNotAllowedByKey => {
+                f.write_str("key record's h= forbids this hash")
+            }
+            PermErrorReason::ServiceNotAllowed => f.write_str("key record's s= excludes email"),
+            PermErrorReason::StrictIdentityViolated => {
+                f.write_str("key record has t=s but i= is a subdomain of d=")
+            }
+            PermErrorReason::KeyUnusable => f.write_str("key cannot be used with this algorithm"),
+            PermErrorReason::BodyLengthExceedsBody {
+                body_length,
+                canonical_body_length,
+            } => write!(
+                f,
+                "l={body_length} exceeds the {canonical_body_length}-octet body"
+            ),
+        }
+    }
+}
+
 /// A signature's result with its reason.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -248,6 +334,22 @@ impl Status {
             Status::Policy(_) => DkimResult::Policy,
             Status::TempError(_) => DkimResult::TempError,
             Status::PermError(_) => DkimResult::PermError,
+        }
+    }
+}
+
+/// The result keyword, then the reason in words: `fail (body hash mismatch: …)`; a pass is
+/// just `pass`.
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let result = self.result();
+        match self {
+            Status::Pass(_) => write!(f, "{result}"),
+            Status::Fail(reason) => write!(f, "{result} ({reason})"),
+            Status::Neutral(reason) => write!(f, "{result} ({reason})"),
+            Status::Policy(reason) => write!(f, "{result} ({reason})"),
+            Status::TempError(reason) => write!(f, "{result} ({reason})"),
+            Status::PermError(reason) => write!(f, "{result} ({reason})"),
         }
     }
 }
@@ -402,7 +504,7 @@ struct BodyHash {
     canonicalization: Canonicalization,
     hash: HashAlgorithm,
     body_length: Option<u64>,
-    digest: digest::Digest,
+    digest: crypto::Digest,
     canonical_length: u64,
 }
 
@@ -494,6 +596,42 @@ impl Verifier {
     ) -> Vec<SignatureResult> {
         let now = self.clock.now();
         let mut answers: Vec<(Name, Result<Answer<Txt>, LookupError>)> = Vec::new();
+        for name in self.key_names_at(message, now) {
+            let answer = resolver.txt(&name).await;
+            answers.push((name, answer));
+        }
+        self.evaluate_all(message, now, scratch, &mut |name| lookup(&answers, name))
+    }
+
+    /// The key records verification of `message` will ask for: `<selector>._domainkey.<domain>`
+    /// of each signature among the first [`Policy::max_signatures`] that parses and passes
+    /// every check not needing its key (From signed, `i=` within `d=`, algorithm and `l=`
+    /// accepted, required fields signed, not expired, not signed in the future), each name
+    /// once, top-down.
+    ///
+    /// For callers that fetch keys themselves (concurrently, from their own cache), then call
+    /// [`verify_with_keys`](Self::verify_with_keys), which asks for no other name as long as
+    /// "now" has not moved across a signature's `t=` or `x=` in between (a
+    /// [`Clock::Fixed`] rules that out).
+    ///
+    /// ```
+    /// use mailproof_dkim::Verifier;
+    /// use mailproof_message::Message;
+    ///
+    /// let raw = b"DKIM-Signature: v=1; a=ed25519-sha256; d=example.com; s=ed; h=from;\r\n \
+    ///             bh=AAAA; b=AAAA\r\nDKIM-Signature: v=1; a=rsa-sha256; d=example.com;\r\n \
+    ///             s=ed; h=from; bh=AAAA; b=AAAA\r\nFrom: a@example.com\r\n\r\nHi\r\n";
+    /// let names = Verifier::default().key_names(&Message::parse(raw)?);
+    /// assert_eq!(names.len(), 1);
+    /// assert_eq!(names[0].as_str(), "ed._domainkey.example.com");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn key_names(&self, message: &Message<'_>) -> Vec<Name> {
+        self.key_names_at(message, self.clock.now())
+    }
+
+    fn key_names_at(&self, message: &Message<'_>, now: u64) -> Vec<Name> {
+        let mut names: Vec<Name> = Vec::new();
         for header in message
             .headers()
             .filter(|h| h.is(DKIM_SIGNATURE))
@@ -508,17 +646,22 @@ impl Verifier {
             let Some(name) = signature.key_name() else {
                 continue;
             };
-            if !answers.iter().any(|(n, _)| *n == name) {
-                let answer = resolver.txt(&name).await;
-                answers.push((name, answer));
+            if !names.contains(&name) {
+                names.push(name);
             }
         }
-        self.evaluate_all(message, now, scratch, &mut |name| {
-            answers
-                .iter()
-                .find(|(n, _)| n == name)
-                .map_or(Ok(Answer::NxDomain { ttl_seconds: 0 }), |(_, a)| a.clone())
-        })
+        names
+    }
+
+    /// A verifier to feed the message in chunks (see [`StreamingVerifier`]); "now" is read
+    /// from the clock here, once.
+    pub fn streaming(&self) -> StreamingVerifier<'_> {
+        StreamingVerifier {
+            verifier: self,
+            now: self.clock.now(),
+            header_block: HeaderBlock::default(),
+            body_hashers: Vec::new(),
+        }
     }
 
     /// Verifies every DKIM-Signature of `message` with keys supplied by `keys` (called with
@@ -540,8 +683,20 @@ impl Verifier {
         scratch: &mut Scratch,
         keys: &mut dyn FnMut(&Name) -> Result<Answer<Txt>, LookupError>,
     ) -> Vec<SignatureResult> {
+        self.evaluate_all_with(message, now, scratch, keys, &mut Vec::new())
+    }
+
+    /// [`evaluate_all`](Self::evaluate_all), keeping the body hashes it computed (one per
+    /// distinct canonicalization, hash and `l=`) in `body_hashes`.
+    fn evaluate_all_with(
+        &self,
+        message: &Message<'_>,
+        now: u64,
+        scratch: &mut Scratch,
+        keys: &mut dyn FnMut(&Name) -> Result<Answer<Txt>, LookupError>,
+        body_hashes: &mut Vec<BodyHash>,
+    ) -> Vec<SignatureResult> {
         let headers: Vec<Header<'_>> = message.headers().collect();
-        let mut body_hashes: Vec<BodyHash> = Vec::new();
         let mut results = Vec::new();
         for (header_index, header) in headers.iter().enumerate() {
             if !header.is(DKIM_SIGNATURE) {
@@ -577,7 +732,7 @@ impl Verifier {
                 now,
                 scratch,
                 keys,
-                &mut body_hashes,
+                body_hashes,
             );
             results.push(SignatureResult {
                 header_index,
@@ -800,6 +955,179 @@ impl Verifier {
     }
 }
 
+/// A verifier fed the message in chunks, for messages that should not be held in memory
+/// whole: the header block is buffered, the body is canonicalized and hashed as it arrives
+/// (once per distinct canonicalization, hash and `l=` among the signatures that passed
+/// the checks not needing a key) and never stored. Memory stays at the header block plus a
+/// few hundred bytes per body hash, however long the body.
+///
+/// ```
+/// use mailproof_dkim::{Clock, DkimResult, Policy, Scratch, Signer, SigningKey, Verifier, sign};
+/// use mailproof_dns::{Name, ZoneResolver};
+///
+/// let key = SigningKey::from_ed25519_seed(&[42; 32])?;
+/// let mut zone = ZoneResolver::new();
+/// zone.add_txt(
+///     Name::new("ed._domainkey.example.com")?,
+///     &[mailproof_dkim::DnsTxtRecord::for_key(&key).as_str()],
+/// );
+/// let message = b"From: a@example.com\r\nSubject: hi\r\n\r\nHello\r\n";
+/// let fields = sign(&[Signer::new(key, "example.com", "ed")?], message, Clock::Fixed(1_000))?;
+///
+/// let verifier = Verifier::new(Policy::default()).with_clock(Clock::Fixed(1_000));
+/// let mut streaming = verifier.streaming();
+/// streaming.update(fields.as_bytes());
+/// for chunk in message.chunks(7) {
+///     streaming.update(chunk);
+/// }
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let results = streaming.finish(&zone, &mut Scratch::new()).await?;
+/// assert_eq!(results[0].result(), DkimResult::Pass);
+/// # Ok::<(), mailproof_message::Error>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct StreamingVerifier<'v> {
+    verifier: &'v Verifier,
+    now: u64,
+    header_block: HeaderBlock,
+    body_hashers: Vec<(Canonicalization, HashAlgorithm, Option<u64>, BodyHasher)>,
+}
+
+impl fmt::Debug for StreamingVerifier<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamingVerifier")
+            .field("header_bytes", &self.header_block.len())
+            .field("in_body", &self.header_block.in_body())
+            .field("body_hashes", &self.body_hashers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamingVerifier<'_> {
+    /// Feeds the next piece of the message.
+    pub fn update(&mut self, chunk: &[u8]) {
+        let body = match self.header_block.update(chunk) {
+            Fed::Header => return,
+            Fed::BodyStarted { header, body } => {
+                self.body_hashers = match Message::parse(header) {
+                    Ok(message) => body_hashers(self.verifier, &message, self.now),
+                    // `finish` reports the error.
+                    Err(_) => Vec::new(),
+                };
+                body
+            }
+            Fed::Body(body) => body,
+        };
+        for (_, _, _, hasher) in &mut self.body_hashers {
+            hasher.update(body);
+        }
+    }
+
+    /// The key records verification will ask for (see [`Verifier::key_names`]), known as
+    /// soon as the header block has been fed: keys can be fetched while the body streams.
+    pub fn key_names(&self) -> Vec<Name> {
+        Message::parse(self.header_block.header())
+            .map(|message| self.verifier.key_names_at(&message, self.now))
+            .unwrap_or_default()
+    }
+
+    /// Ends the message and verifies it, with keys supplied by `keys` (see
+    /// [`Verifier::verify_with_keys`]).
+    ///
+    /// # Errors
+    /// The header block exceeds the message parser's limits.
+    pub fn finish_with_keys(
+        self,
+        keys: &mut dyn FnMut(&Name) -> Result<Answer<Txt>, LookupError>,
+        scratch: &mut Scratch,
+    ) -> Result<Vec<SignatureResult>, mailproof_message::Error> {
+        let (verifier, now) = (self.verifier, self.now);
+        let (header_block, in_body) = self.header_block.finish();
+        let message = Message::parse(&header_block)?;
+        if !in_body {
+            // No separator line: whatever the parser takes for a body is in `message`.
+            return Ok(verifier.evaluate_all(&message, now, scratch, keys));
+        }
+        let mut body_hashes: Vec<BodyHash> = self
+            .body_hashers
+            .into_iter()
+            .map(|(canonicalization, hash, body_length, hasher)| {
+                let (digest, canonical_length) = hasher.finish();
+                BodyHash {
+                    canonicalization,
+                    hash,
+                    body_length,
+                    digest,
+                    canonical_length,
+                }
+            })
+            .collect();
+        Ok(verifier.evaluate_all_with(&message, now, scratch, keys, &mut body_hashes))
+    }
+
+    /// Ends the message and verifies it, looking keys up with `resolver` (once per distinct
+    /// name).
+    ///
+    /// # Errors
+    /// The header block exceeds the message parser's limits.
+    pub async fn finish<R: Resolver>(
+        self,
+        resolver: &R,
+        scratch: &mut Scratch,
+    ) -> Result<Vec<SignatureResult>, mailproof_message::Error> {
+        let mut answers: Vec<(Name, Result<Answer<Txt>, LookupError>)> = Vec::new();
+        for name in self.key_names() {
+            let answer = resolver.txt(&name).await;
+            answers.push((name, answer));
+        }
+        self.finish_with_keys(&mut |name| lookup(&answers, name), scratch)
+    }
+}
+
+/// A fetched key answer; a name never fetched counts as NXDOMAIN (it is only asked for if
+/// "now" moved across a signature's time bounds between listing and verifying).
+fn lookup(
+    answers: &[(Name, Result<Answer<Txt>, LookupError>)],
+    name: &Name,
+) -> Result<Answer<Txt>, LookupError> {
+    answers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or(Ok(Answer::NxDomain { ttl_seconds: 0 }), |(_, a)| a.clone())
+}
+
+/// One body hasher per distinct (canonicalization, hash, `l=`) among the signatures of
+/// `message` that verification will hash the body for.
+fn body_hashers(
+    verifier: &Verifier,
+    message: &Message<'_>,
+    now: u64,
+) -> Vec<(Canonicalization, HashAlgorithm, Option<u64>, BodyHasher)> {
+    let mut hashers: Vec<(Canonicalization, HashAlgorithm, Option<u64>, BodyHasher)> = Vec::new();
+    for header in message
+        .headers()
+        .filter(|h| h.is(DKIM_SIGNATURE))
+        .take(verifier.policy.max_signatures)
+    {
+        let Ok(signature) = Signature::parse(header.value()) else {
+            continue;
+        };
+        if verifier.precheck(&signature, now).is_some() {
+            continue;
+        }
+        let key = (
+            signature.body_canonicalization,
+            signature.algorithm.hash(),
+            signature.body_length,
+        );
+        if !hashers.iter().any(|(c, h, l, _)| (*c, *h, *l) == key) {
+            hashers.push((key.0, key.1, key.2, BodyHasher::new(key.0, key.1, key.2)));
+        }
+    }
+    hashers
+}
+
 /// Canonicalizes the signed header fields into `scratch` and checks the signature over
 /// them: (verified, key bits), or `None` for a revoked key.
 fn check_header_signature(
@@ -832,28 +1160,99 @@ fn check_header_signature(
     );
     let outcome = match public_key {
         PublicKey::Rsa(rsa) => {
-            let algorithm: &'static dyn VerificationAlgorithm =
-                match (signature.algorithm, rsa.modulus_bits() >= 2048) {
-                    (Algorithm::RsaSha256, true) => &ring_signature::RSA_PKCS1_2048_8192_SHA256,
-                    (Algorithm::RsaSha256, false) => {
-                        &ring_signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
-                    }
-                    (_, _) => &ring_signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
-                };
-            let ok = UnparsedPublicKey::new(algorithm, rsa.pkcs1_der())
-                .verify(&scratch.headers, &signature.signature)
-                .is_ok();
+            let ok = crypto::verify_rsa(
+                signature.algorithm.hash(),
+                rsa.pkcs1_der(),
+                rsa.modulus_bits(),
+                &scratch.headers,
+                &signature.signature,
+            );
             (ok, rsa.modulus_bits())
         }
         PublicKey::Ed25519(key) => {
             // RFC 8463 §3: Ed25519 signs the SHA-256 hash of the canonicalized headers.
-            let header_hash = digest::digest(&digest::SHA256, &scratch.headers);
-            let ok = UnparsedPublicKey::new(&ring_signature::ED25519, key)
-                .verify(header_hash.as_ref(), &signature.signature)
-                .is_ok();
+            let header_hash = crypto::sha256(&scratch.headers);
+            let ok = crypto::verify_ed25519(key, header_hash.as_ref(), &signature.signature);
             (ok, 256)
         }
         PublicKey::Revoked => return None,
     };
     Some(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Signer, SigningKey, sign};
+
+    #[test]
+    fn body_hashed_once_per_distinct_parameters() {
+        let key = || SigningKey::from_ed25519_seed(&[3; 32]).unwrap();
+        let relaxed = || {
+            Signer::new(key(), "example.com", "ed")
+                .unwrap()
+                .with_canonicalization(Canonicalization::Relaxed, Canonicalization::Relaxed)
+        };
+        let simple = Signer::new(key(), "example.com", "ed")
+            .unwrap()
+            .with_canonicalization(Canonicalization::Relaxed, Canonicalization::Simple);
+        let message = b"From: a@example.com\r\nSubject: x\r\n\r\nHello  there \r\n\r\n";
+        // Three relaxed-body signatures (one of them with l=) and one simple-body signature.
+        let signers = [
+            relaxed(),
+            simple,
+            relaxed(),
+            relaxed().with_body_length_tag(true),
+        ];
+        let fields = sign(&signers, message, Clock::Fixed(1_000)).unwrap();
+        let signed = [fields.as_bytes(), message].concat();
+        let record = crate::DnsTxtRecord::for_key(&key());
+        let mut keys = |_: &Name| {
+            Ok(Answer::from_records(
+                vec![Txt::new(record.as_str().as_bytes())],
+                60,
+            ))
+        };
+        let verifier = Verifier::new(Policy {
+            allow_body_length: true,
+            ..Policy::default()
+        })
+        .with_clock(Clock::Fixed(1_000));
+        let mut body_hashes = Vec::new();
+        let results = verifier.evaluate_all_with(
+            &Message::parse(&signed).unwrap(),
+            1_000,
+            &mut Scratch::new(),
+            &mut keys,
+            &mut body_hashes,
+        );
+        assert_eq!(results.len(), 4);
+        assert!(results.iter().all(|r| r.result() == DkimResult::Pass));
+        // (relaxed, sha256, none), (simple, sha256, none), (relaxed, sha256, Some(l)).
+        assert_eq!(body_hashes.len(), 3);
+    }
+
+    #[test]
+    fn reasons_read_as_sentences() {
+        assert_eq!(
+            Status::Fail(FailReason::BodyHashMismatch).to_string(),
+            "fail (body hash mismatch: the body was changed after signing)"
+        );
+        assert_eq!(
+            PolicyReason::KeyTooSmall {
+                bits: 512,
+                minimum: 1024
+            }
+            .to_string(),
+            "512-bit key is below the 1024-bit minimum"
+        );
+        assert_eq!(
+            PermErrorReason::KeyRecord(KeyRecordError::MissingPublicKey).to_string(),
+            "key record is invalid: key record has no p= tag"
+        );
+        assert_eq!(
+            PermErrorReason::Syntax(SignatureError::MissingTag { tag: "bh" }).to_string(),
+            "signature does not parse: required tag bh= is missing"
+        );
+    }
 }
