@@ -1,1 +1,9 @@
-//! Criterion benches for mailproof live in `benches/benches/`; this library is empty.
+//! Shared inputs for the criterion benches in `benches/benches/`.
+//!
+//! [`fixtures`] is plain data (bytes and strings), built deterministically, so that our
+//! crates and the peers (mail-auth, mail-parser, behind the `compare` feature) are measured on
+//! exactly the same messages and DNS records. [`dns`] loads the records into our
+//! `ZoneResolver` and, with `compare`, into mail-auth's caches.
+
+pub mod dns;
+pub mod fixtures;

@@ -1,0 +1,621 @@
+//! DKIM signing and verification (`mailproof-dkim`) of 2 KiB, 16 KiB and 256 KiB messages,
+//! rsa-sha256 (2048-bit key) and ed25519-sha256, relaxed/relaxed, next to the physical limit
+//! and to mail-auth 0.15 (feature `compare`).
+//!
+//! One group per (algorithm, size), `dkim/<algorithm>/<size>`, rows:
+//! * `mailproof-sign (<backend>)`: raw message bytes to the DKIM-Signature field (parse,
+//!   canonicalize, hash, sign). `<backend>` is `ring`, or `aws-lc` with feature `aws-lc`.
+//! * `mailproof-verify (<backend>)`: raw signed bytes to the verdict: message parse, signature
+//!   parse, key lookup in an in-memory `ZoneResolver` and key-record parse, canonicalization,
+//!   body and header hashes, signature check.
+//! * `limit-sign (<crypto>)` / `limit-verify (<crypto>)`: what no implementation can beat,
+//!   SHA-256 over the message's bytes plus one raw RSA / Ed25519 operation on a 32-byte
+//!   input, with ring directly, and with aws-lc-rs directly under feature `aws-lc`.
+//! * `mail-auth-sign` / `mail-auth-verify` (feature `compare`): the same work in mail-auth
+//!   (aws-lc-rs inside), its key answered from a pre-filled cache; a cache miss would be a
+//!   real DNS query, so the bench asserts there was none.
+//!
+//! Run both backends (two builds, cargo features being additive):
+//! ```text
+//! cargo bench -p mailproof-benches --bench dkim --features compare --ignore-rust-version
+//! cargo bench -p mailproof-benches --bench dkim --features compare,aws-lc --ignore-rust-version
+//! ```
+//! The messages are built here (plain-text mail of wrapped prose lines with paragraph breaks,
+//! the case where relaxed canonicalization has the most white space to look at).
+
+// criterion_group! generates an undocumented `pub fn` in this bench binary.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use mailproof_dkim::{
+    Canonicalization, Clock, DkimResult, DnsTxtRecord, Policy, Scratch, Signer, SigningKey,
+    Verifier, sign,
+};
+use mailproof_dns::{Name, ZoneResolver};
+use mailproof_message::Message;
+
+const RSA_PEM: &str = include_str!("../../testdata/keys/example.com.sel.rsa2048.pem");
+const ED25519_SEED: [u8; 32] = [42; 32];
+const DOMAIN: &str = "example.com";
+const NOW: u64 = 1_700_000_000;
+
+/// The crypto backend `mailproof-dkim` was built with.
+const BACKEND: &str = if cfg!(feature = "aws-lc") {
+    "aws-lc"
+} else {
+    "ring"
+};
+
+/// The header fields both signers sign (our default list; mail-auth is given the same).
+#[cfg(feature = "compare")]
+const SIGNED: &[&str] = mailproof_dkim::DEFAULT_SIGNED_HEADERS;
+
+#[derive(Clone, Copy)]
+enum Alg {
+    Rsa,
+    Ed25519,
+}
+
+impl Alg {
+    fn name(self) -> &'static str {
+        match self {
+            Alg::Rsa => "rsa-sha256",
+            Alg::Ed25519 => "ed25519-sha256",
+        }
+    }
+
+    fn selector(self) -> &'static str {
+        match self {
+            Alg::Rsa => "rsa",
+            Alg::Ed25519 => "ed",
+        }
+    }
+
+    fn key(self) -> SigningKey {
+        let key = match self {
+            Alg::Rsa => SigningKey::from_pem(RSA_PEM),
+            Alg::Ed25519 => SigningKey::from_ed25519_seed(&ED25519_SEED),
+        };
+        key.unwrap_or_else(|e| panic!("fixture key: {e}"))
+    }
+
+    fn signer(self) -> Signer {
+        Signer::new(self.key(), DOMAIN, self.selector())
+            .unwrap_or_else(|e| panic!("signer: {e}"))
+            .with_canonicalization(Canonicalization::Relaxed, Canonicalization::Relaxed)
+    }
+}
+
+/// The body's vocabulary.
+const WORDS: &[&str] = &[
+    "the",
+    "of",
+    "and",
+    "a",
+    "to",
+    "in",
+    "is",
+    "you",
+    "that",
+    "it",
+    "he",
+    "was",
+    "for",
+    "on",
+    "are",
+    "as",
+    "with",
+    "his",
+    "they",
+    "I",
+    "at",
+    "be",
+    "this",
+    "have",
+    "from",
+    "or",
+    "one",
+    "had",
+    "by",
+    "word",
+    "but",
+    "not",
+    "what",
+    "all",
+    "were",
+    "we",
+    "when",
+    "your",
+    "can",
+    "said",
+    "there",
+    "use",
+    "an",
+    "each",
+    "which",
+    "she",
+    "do",
+    "how",
+    "their",
+    "if",
+    "will",
+    "up",
+    "other",
+    "about",
+    "out",
+    "many",
+    "then",
+    "them",
+    "these",
+    "so",
+    "some",
+    "her",
+    "would",
+    "make",
+    "like",
+    "him",
+    "into",
+    "time",
+    "has",
+    "look",
+    "two",
+    "more",
+    "write",
+    "go",
+    "see",
+    "number",
+    "no",
+    "way",
+    "could",
+    "people",
+    "my",
+    "than",
+    "first",
+    "water",
+    "been",
+    "call",
+    "who",
+    "oil",
+    "its",
+    "now",
+    "find",
+    "long",
+    "down",
+    "day",
+    "did",
+    "get",
+    "come",
+    "made",
+    "may",
+    "part.",
+    "meeting,",
+    "Thursday",
+    "(draft)",
+    "2024-06-01",
+    "<https://example.net/a/b>",
+];
+
+/// A plain-text message of `size` bytes: a usual header block, then prose wrapped at 72
+/// columns with a blank line every eight lines (words from a fixed list, chosen by an LCG).
+fn message(size: usize) -> Vec<u8> {
+    let mut out = format!(
+        "From: Alice Example <alice@example.com>\r\n\
+         To: Bob Example <bob@example.net>, Carol <carol@example.org>\r\n\
+         Subject: Minutes of the planning meeting, and next steps\r\n\
+         Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n\
+         Message-ID: <20231114221320.{size}@mail.example.com>\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         Content-Transfer-Encoding: 8bit\r\n\
+         \r\n"
+    )
+    .into_bytes();
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut line = Vec::new();
+    let mut lines = 0;
+    while out.len() < size {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let word = WORDS[usize::try_from(state >> 33).unwrap_or(0) % WORDS.len()];
+        if line.len() + word.len() + 1 > 72 {
+            out.extend_from_slice(&line);
+            out.extend_from_slice(b"\r\n");
+            line.clear();
+            lines += 1;
+            if lines % 8 == 0 {
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        if !line.is_empty() {
+            line.push(b' ');
+        }
+        line.extend_from_slice(word.as_bytes());
+    }
+    out.truncate(size - 2);
+    while out.last().is_some_and(|&b| b == b' ' || b == b'\r') {
+        out.pop();
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+struct Fixture {
+    alg: Alg,
+    /// The unsigned message.
+    raw: Vec<u8>,
+    /// The message signed by us.
+    signed: Vec<u8>,
+    zone: ZoneResolver,
+}
+
+fn fixture(alg: Alg, size: usize) -> Fixture {
+    let raw = message(size);
+    let fields =
+        sign(&[alg.signer()], &raw, Clock::Fixed(NOW)).unwrap_or_else(|e| panic!("sign: {e}"));
+    let signed = [fields.as_bytes(), &raw].concat();
+    let record = DnsTxtRecord::for_key(&alg.key());
+    let mut zone = ZoneResolver::new();
+    let name = format!("{}._domainkey.{DOMAIN}", alg.selector());
+    zone.add_txt(
+        Name::new(&name).unwrap_or_else(|e| panic!("{e}")),
+        &[record.as_str()],
+    );
+    Fixture {
+        alg,
+        raw,
+        signed,
+        zone,
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"))
+}
+
+/// Raw bytes to verdict, with our verifier: parse, look up, canonicalize, hash, check.
+fn ours_verify(
+    rt: &tokio::runtime::Runtime,
+    verifier: &Verifier,
+    zone: &ZoneResolver,
+    signed: &[u8],
+    scratch: &mut Scratch,
+) -> DkimResult {
+    let message = Message::parse(signed).unwrap_or_else(|e| panic!("parse: {e}"));
+    let results = rt.block_on(verifier.verify_with_scratch(zone, &message, scratch));
+    results
+        .first()
+        .map_or(DkimResult::Neutral, mailproof_dkim::SignatureResult::result)
+}
+
+/// The limit rows for one crypto library with ring's API (ring and aws-lc-rs share it).
+macro_rules! limit_rows {
+    ($group:expr, $fixture:expr, $lib:ident, $label:literal) => {{
+        use $lib::digest::{SHA256, digest};
+        use $lib::rand::SystemRandom;
+        use $lib::signature::{
+            ED25519, Ed25519KeyPair, KeyPair as _, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
+            RsaKeyPair, UnparsedPublicKey,
+        };
+        let fixture: &Fixture = $fixture;
+        let input = [7u8; 32];
+        match fixture.alg {
+            Alg::Rsa => {
+                let der = pem_der(RSA_PEM);
+                let pair = RsaKeyPair::from_pkcs8(&der).unwrap_or_else(|e| panic!("{e}"));
+                let rng = SystemRandom::new();
+                // RSA-2048 (ring and aws-lc-rs spell the modulus length differently).
+                let mut sig = vec![0; 256];
+                $group.bench_function(concat!("limit-sign (", $label, ")"), |b| {
+                    b.iter(|| {
+                        let hash = digest(&SHA256, black_box(&fixture.raw));
+                        pair.sign(&RSA_PKCS1_SHA256, &rng, black_box(&input), &mut sig)
+                            .unwrap_or_else(|e| panic!("{e}"));
+                        (hash, sig[0])
+                    });
+                });
+                let public = pair.public_key().as_ref().to_vec();
+                let key = UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, public);
+                $group.bench_function(concat!("limit-verify (", $label, ")"), |b| {
+                    b.iter(|| {
+                        let hash = digest(&SHA256, black_box(&fixture.signed));
+                        let ok = key.verify(black_box(&input), &sig).is_ok();
+                        assert!(ok);
+                        hash
+                    });
+                });
+            }
+            Alg::Ed25519 => {
+                let pair = Ed25519KeyPair::from_seed_unchecked(&ED25519_SEED)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                $group.bench_function(concat!("limit-sign (", $label, ")"), |b| {
+                    b.iter(|| {
+                        let hash = digest(&SHA256, black_box(&fixture.raw));
+                        (hash, pair.sign(black_box(&input)))
+                    });
+                });
+                let sig = pair.sign(&input);
+                let key = UnparsedPublicKey::new(&ED25519, pair.public_key().as_ref().to_vec());
+                $group.bench_function(concat!("limit-verify (", $label, ")"), |b| {
+                    b.iter(|| {
+                        let hash = digest(&SHA256, black_box(&fixture.signed));
+                        let ok = key.verify(black_box(&input), sig.as_ref()).is_ok();
+                        assert!(ok);
+                        hash
+                    });
+                });
+            }
+        }
+    }};
+}
+
+/// The DER inside a PEM file (the fixture key), for the limit rows.
+fn pem_der(pem: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = runtime();
+    for alg in [Alg::Rsa, Alg::Ed25519] {
+        for (size, size_name) in [
+            (2 << 10, "2KiB"),
+            (16 << 10, "16KiB"),
+            (256 << 10, "256KiB"),
+        ] {
+            let fixture = fixture(alg, size);
+            let mut group = c.benchmark_group(format!("dkim/{}/{size_name}", alg.name()));
+            group.throughput(Throughput::Bytes(fixture.signed.len() as u64));
+
+            let signer = [alg.signer()];
+            group.bench_function(format!("mailproof-sign ({BACKEND})"), |b| {
+                b.iter(|| {
+                    sign(&signer, black_box(&fixture.raw), Clock::Fixed(NOW))
+                        .unwrap_or_else(|e| panic!("sign: {e}"))
+                });
+            });
+
+            let verifier = Verifier::new(Policy::default()).with_clock(Clock::Fixed(NOW + 60));
+            let mut scratch = Scratch::new();
+            assert_eq!(
+                ours_verify(&rt, &verifier, &fixture.zone, &fixture.signed, &mut scratch),
+                DkimResult::Pass
+            );
+            group.bench_function(format!("mailproof-verify ({BACKEND})"), |b| {
+                b.iter(|| {
+                    ours_verify(
+                        &rt,
+                        &verifier,
+                        &fixture.zone,
+                        black_box(&fixture.signed),
+                        &mut scratch,
+                    )
+                });
+            });
+
+            limit_rows!(group, &fixture, ring, "ring");
+            #[cfg(feature = "aws-lc")]
+            limit_rows!(group, &fixture, aws_lc_rs, "aws-lc");
+
+            #[cfg(feature = "compare")]
+            peer::rows(&mut group, &rt, &fixture);
+            group.finish();
+        }
+    }
+}
+
+/// mail-auth 0.15 doing the same work.
+#[cfg(feature = "compare")]
+mod peer {
+    use std::borrow::Borrow;
+    use std::collections::HashMap;
+    use std::hash::Hash;
+    use std::hint::black_box;
+    use std::net::Ipv4Addr;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    use criterion::BenchmarkGroup;
+    use criterion::measurement::WallTime;
+    use mail_auth::crypto::{Ed25519Key, RsaKey, Sha256};
+    use mail_auth::dkim::{Canonicalization, DkimSigner, DomainKey};
+    use mail_auth::dns::TxtRecordParser as _;
+    use mail_auth::hickory_resolver::config::{
+        ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts,
+    };
+    use mail_auth::{
+        AuthenticatedMessage, DkimResult, DnsCache, MessageAuthenticator, Parameters,
+        ResolverCache, TxtRecord,
+    };
+
+    use super::{Alg, DOMAIN, ED25519_SEED, Fixture, RSA_PEM, SIGNED};
+
+    /// A TXT cache counting misses (a miss would be a real DNS query).
+    #[derive(Default)]
+    pub(super) struct TxtCache {
+        map: Mutex<HashMap<Box<str>, TxtRecord>>,
+        misses: AtomicUsize,
+    }
+
+    impl ResolverCache<Box<str>, TxtRecord> for TxtCache {
+        fn get<Q>(&self, name: &Q) -> Option<TxtRecord>
+        where
+            Box<str>: Borrow<Q>,
+            Q: Hash + Eq + ?Sized,
+        {
+            let hit = self
+                .map
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(name)
+                .cloned();
+            if hit.is_none() {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+            }
+            hit
+        }
+
+        fn remove<Q>(&self, name: &Q) -> Option<TxtRecord>
+        where
+            Box<str>: Borrow<Q>,
+            Q: Hash + Eq + ?Sized,
+        {
+            self.map
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(name)
+        }
+
+        fn insert(&self, key: Box<str>, value: TxtRecord, _valid_until: Instant) {
+            self.map
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(key, value);
+        }
+    }
+
+    /// Never consulted for DKIM; present because `DnsCache` names one cache per type.
+    pub(super) struct NoCache;
+
+    impl<K, V> ResolverCache<K, V> for NoCache {
+        fn get<Q>(&self, _: &Q) -> Option<V>
+        where
+            K: Borrow<Q>,
+            Q: Hash + Eq + ?Sized,
+        {
+            None
+        }
+        fn remove<Q>(&self, _: &Q) -> Option<V>
+        where
+            K: Borrow<Q>,
+            Q: Hash + Eq + ?Sized,
+        {
+            None
+        }
+        fn insert(&self, _: K, _: V, _: Instant) {}
+    }
+
+    #[derive(Default)]
+    pub(super) struct Caches {
+        txt: TxtCache,
+    }
+
+    impl DnsCache for Caches {
+        type Txt = TxtCache;
+        type Mx = NoCache;
+        type Ipv4 = NoCache;
+        type Ipv6 = NoCache;
+        type Ptr = NoCache;
+
+        fn txt(&self) -> Option<&TxtCache> {
+            Some(&self.txt)
+        }
+        fn mx(&self) -> Option<&NoCache> {
+            None
+        }
+        fn ipv4(&self) -> Option<&NoCache> {
+            None
+        }
+        fn ipv6(&self) -> Option<&NoCache> {
+            None
+        }
+        fn ptr(&self) -> Option<&NoCache> {
+            None
+        }
+    }
+
+    /// A `MessageAuthenticator` that can only reach 127.0.0.1 port 9 with a 200 ms timeout,
+    /// so a cache miss fails locally instead of leaving the machine.
+    fn authenticator() -> MessageAuthenticator {
+        let mut connection = ConnectionConfig::udp();
+        connection.port = 9;
+        let server = NameServerConfig::new(Ipv4Addr::LOCALHOST.into(), true, vec![connection]);
+        let mut options = ResolverOpts::default();
+        options.timeout = Duration::from_millis(200);
+        options.attempts = 1;
+        MessageAuthenticator::new(ResolverConfig::from_name_servers(vec![server]), options)
+            .unwrap_or_else(|e| panic!("mail-auth resolver: {e}"))
+    }
+
+    pub(super) fn rows(
+        group: &mut BenchmarkGroup<'_, WallTime>,
+        rt: &tokio::runtime::Runtime,
+        fixture: &Fixture,
+    ) {
+        match fixture.alg {
+            Alg::Rsa => {
+                // Deprecated for `from_key_der`, which takes a rustls-pki-types value: one
+                // more dependency for the same PKCS#8 parse.
+                #[allow(deprecated)]
+                let key = RsaKey::<Sha256>::from_pkcs8_pem(RSA_PEM)
+                    .unwrap_or_else(|e| panic!("mail-auth key: {e}"));
+                let signer = DkimSigner::from_key(key)
+                    .domain(DOMAIN)
+                    .selector(fixture.alg.selector())
+                    .headers(SIGNED.iter().copied())
+                    .header_canonicalization(Canonicalization::Relaxed)
+                    .body_canonicalization(Canonicalization::Relaxed);
+                group.bench_function("mail-auth-sign", |b| {
+                    b.iter(|| {
+                        signer
+                            .sign(black_box(&fixture.raw))
+                            .unwrap_or_else(|e| panic!("mail-auth sign: {e}"))
+                    });
+                });
+            }
+            Alg::Ed25519 => {
+                let public = fixture.alg.key().public_key_bytes();
+                let key = Ed25519Key::from_seed_and_public_key(&ED25519_SEED, &public)
+                    .unwrap_or_else(|e| panic!("mail-auth key: {e}"));
+                let signer = DkimSigner::from_key(key)
+                    .domain(DOMAIN)
+                    .selector(fixture.alg.selector())
+                    .headers(SIGNED.iter().copied())
+                    .header_canonicalization(Canonicalization::Relaxed)
+                    .body_canonicalization(Canonicalization::Relaxed);
+                group.bench_function("mail-auth-sign", |b| {
+                    b.iter(|| {
+                        signer
+                            .sign(black_box(&fixture.raw))
+                            .unwrap_or_else(|e| panic!("mail-auth sign: {e}"))
+                    });
+                });
+            }
+        }
+
+        let _guard = rt.enter();
+        let authenticator = authenticator();
+        let caches = Caches::default();
+        let record = mailproof_dkim::DnsTxtRecord::for_key(&fixture.alg.key());
+        let record = DomainKey::parse(record.as_str().as_bytes())
+            .unwrap_or_else(|e| panic!("mail-auth key record: {e}"));
+        let name = format!("{}._domainkey.{DOMAIN}.", fixture.alg.selector());
+        caches.txt.insert(
+            name.into_boxed_str(),
+            TxtRecord::from(record),
+            Instant::now() + Duration::from_secs(86_400),
+        );
+        let verify = |raw: &[u8]| {
+            let message = AuthenticatedMessage::parse(raw).unwrap_or_else(|| panic!("parse"));
+            let results = rt
+                .block_on(authenticator.verify_dkim(Parameters::new(&message).with_cache(&caches)));
+            results.first().map(|r| r.result().clone())
+        };
+        assert_eq!(verify(&fixture.signed), Some(DkimResult::Pass));
+        group.bench_function("mail-auth-verify", |b| {
+            b.iter(|| verify(black_box(&fixture.signed)));
+        });
+        assert_eq!(caches.txt.misses.load(Ordering::Relaxed), 0, "cache miss");
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
