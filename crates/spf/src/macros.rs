@@ -5,8 +5,12 @@
 //! asks for it ([`MacroString::uses_validated_domain`]).
 
 use std::fmt::{self, Write as _};
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 use std::num::NonZeroU8;
+use std::sync::{Arc, OnceLock};
+
+use mailproof_dns::Name;
 
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while, take_while1};
@@ -36,9 +40,33 @@ pub enum MacroKind {
 ///
 /// Built by [`MacroString::parse`] (or as part of [`Record::parse`](crate::Record::parse));
 /// [`Display`](fmt::Display) writes it back in record syntax.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+///
+/// Cloning is cheap (the tokens are shared), so traces and results can hold terms.
+#[derive(Clone, Debug, Default)]
 pub struct MacroString {
+    inner: Arc<MacroStringInner>,
+}
+
+#[derive(Debug, Default)]
+struct MacroStringInner {
     tokens: Vec<MacroToken>,
+    /// For a domain-spec without macros: the name it targets, made on first use (evaluation
+    /// of a cached record makes it once, and parsing stays allocation-light).
+    literal_target: OnceLock<Option<Name>>,
+}
+
+impl PartialEq for MacroString {
+    fn eq(&self, other: &MacroString) -> bool {
+        self.inner.tokens == other.inner.tokens
+    }
+}
+
+impl Eq for MacroString {}
+
+impl Hash for MacroString {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.inner.tokens.hash(state);
+    }
 }
 
 /// One piece of a [`MacroString`].
@@ -240,19 +268,20 @@ impl MacroString {
 
     /// The tokens in order.
     pub fn tokens(&self) -> &[MacroToken] {
-        &self.tokens
+        &self.inner.tokens
     }
 
     /// True when the string contains no macros at all.
     pub fn is_literal(&self) -> bool {
-        self.tokens
+        self.inner
+            .tokens
             .iter()
             .all(|token| matches!(token, MacroToken::Literal(_)))
     }
 
     /// True when expanding needs the validated domain name (`%{p}`), which costs DNS lookups.
     pub fn uses_validated_domain(&self) -> bool {
-        self.tokens.iter().any(|token| {
+        self.inner.tokens.iter().any(|token| {
             matches!(token, MacroToken::Macro(m) if m.letter == MacroLetter::ValidatedDomain)
         })
     }
@@ -266,7 +295,7 @@ impl MacroString {
 
     /// Expands, appending to `out` (reuse one buffer to avoid allocating per term).
     pub fn expand_into(&self, context: &MacroContext<'_>, out: &mut String) {
-        for token in &self.tokens {
+        for token in &self.inner.tokens {
             match token {
                 MacroToken::Literal(text) => out.push_str(text),
                 MacroToken::Percent => out.push('%'),
@@ -276,6 +305,34 @@ impl MacroString {
             }
         }
     }
+
+    /// For a string without macros (one literal) that makes a valid name: that name, as
+    /// [`target_name`] makes it, computed once per parsed string. `None` otherwise.
+    pub(crate) fn literal_target(&self) -> Option<&Name> {
+        let [MacroToken::Literal(text)] = self.inner.tokens.as_slice() else {
+            return None;
+        };
+        self.inner
+            .literal_target
+            .get_or_init(|| target_name(text).ok())
+            .as_ref()
+    }
+}
+
+/// The longest domain name in text form, without the trailing dot (§7.3 truncates to it).
+const MAX_DOMAIN_LENGTH: usize = 253;
+
+/// An expanded domain-spec as a [`Name`]: without a trailing dot, truncated from the left
+/// to 253 characters (§7.3). `Err` carries the text when it is not a valid name.
+pub(crate) fn target_name(expanded: &str) -> Result<Name, &str> {
+    let mut text = expanded.strip_suffix('.').unwrap_or(expanded);
+    while text.len() > MAX_DOMAIN_LENGTH {
+        match text.split_once('.') {
+            Some((_, rest)) => text = rest,
+            None => break,
+        }
+    }
+    Name::new(text).map_err(|_| text)
 }
 
 /// A small stack buffer for the computed macro values (`i`, `c`, `v`, `t`): the longest is
@@ -430,7 +487,7 @@ fn url_encode(value: &str, out: &mut String) {
 
 impl fmt::Display for MacroString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for token in &self.tokens {
+        for token in &self.inner.tokens {
             match token {
                 MacroToken::Literal(text) => f.write_str(text)?,
                 MacroToken::Percent => f.write_str("%%")?,
@@ -481,13 +538,17 @@ fn macro_literal(allow_space: bool) -> impl Fn(Input<'_>) -> IResult<Input<'_>, 
             take_while1(|b: u8| {
                 matches!(b, 0x21..=0x24 | 0x26..=0x7e) || (allow_space && b == b' ')
             }),
-            |text: Input<'_>| {
-                // Only ASCII bytes were taken.
-                MacroToken::Literal(text.iter().map(|&b| char::from(b)).collect())
-            },
+            |text: Input<'_>| MacroToken::Literal(ascii_text(text)),
         )
         .parse(input)
     }
+}
+
+/// Bytes the caller checked to be ASCII as text, in one allocation.
+fn ascii_text(text: &[u8]) -> Box<str> {
+    // Only ASCII bytes are passed in, so this never falls back.
+    std::str::from_utf8(text)
+        .map_or_else(|_| text.iter().map(|&b| char::from(b)).collect(), Box::from)
 }
 
 /// ```text
@@ -638,8 +699,17 @@ pub(crate) fn parse_macro_string(
     kind: MacroKind,
 ) -> Result<MacroString, ParseErrorKind> {
     let allow_space = kind == MacroKind::Explanation;
-    let (rest, tokens) =
-        macro_string(allow_space)(input).map_err(|_| ParseErrorKind::InvalidMacro)?;
+    let is_literal_byte =
+        |b: u8| matches!(b, 0x21..=0x24 | 0x26..=0x7e) || (allow_space && b == b' ');
+    let (rest, tokens) = if !input.is_empty() && input.iter().all(|&b| is_literal_byte(b)) {
+        // The common case, a plain name: one literal, without the general parser.
+        (
+            &input[input.len()..],
+            vec![MacroToken::Literal(ascii_text(input))],
+        )
+    } else {
+        macro_string(allow_space)(input).map_err(|_| ParseErrorKind::InvalidMacro)?
+    };
     if let Some(&byte) = rest.first() {
         return Err(if byte == b'%' {
             ParseErrorKind::InvalidMacro
@@ -658,7 +728,12 @@ pub(crate) fn parse_macro_string(
             return Err(ParseErrorKind::InvalidDomainSpec);
         }
     }
-    Ok(MacroString { tokens })
+    Ok(MacroString {
+        inner: Arc::new(MacroStringInner {
+            tokens,
+            literal_target: OnceLock::new(),
+        }),
+    })
 }
 
 #[cfg(test)]

@@ -1,21 +1,21 @@
 //! `check_host()` (RFC 7208 §4–§6) and the entry points for the two identities.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use mailproof_dns::{Answer, LookupError, Mx, Name, RecordType, Resolver, Txt};
 
-use crate::macros::{MacroContext, MacroKind, MacroString};
+use crate::error::ParseError;
+use crate::macros::{MacroContext, MacroKind, MacroString, target_name};
 use crate::output::{
     DnsAnswer, Entry, Explanation, ExplanationSource, Identity, Reason, SpfOutput, SpfResult,
     TermOutcome, Trace, TraceEvent,
 };
 use crate::record::{Directive, DualCidr, Mechanism, Qualifier, Record, Term, is_spf_record};
-
-/// The longest domain name in text form, without the trailing dot (§7.3 truncates to it).
-const MAX_DOMAIN_LENGTH: usize = 253;
 
 /// Settings for SPF evaluation; build once, share, and call the `verify_*` methods per
 /// message.
@@ -80,6 +80,47 @@ pub struct Verifier {
     pub default_explanation: String,
     /// Record a [`Trace`]. Default true; turn off for the allocation-light path.
     pub trace: bool,
+    /// Records parsed so far, keyed by their text; shared by clones of this verifier.
+    records: RecordCache,
+}
+
+/// The most parsed records a [`RecordCache`] holds; when full it starts over.
+const RECORD_CACHE_CAPACITY: usize = 1024;
+
+/// Parsed SPF records keyed by their exact text, so evaluations parse each record once.
+///
+/// Keying by the bytes is safe: the resolver (and its cache) decides which text is current,
+/// and equal text always parses to the same record. Bounded: when full, it is emptied.
+#[derive(Clone, Default)]
+struct RecordCache(Arc<Mutex<RecordMap>>);
+
+/// Record text to the record parsed from it.
+type RecordMap = HashMap<Box<[u8]>, Arc<Record>>;
+
+impl fmt::Debug for RecordCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let len = self.0.lock().map_or(0, |records| records.len());
+        f.debug_struct("RecordCache").field("len", &len).finish()
+    }
+}
+
+impl RecordCache {
+    /// The parsed record for `text`, from the cache or parsed now (errors are not cached).
+    fn parse(&self, text: &[u8]) -> Result<Arc<Record>, ParseError> {
+        if let Ok(records) = self.0.lock()
+            && let Some(record) = records.get(text)
+        {
+            return Ok(Arc::clone(record));
+        }
+        let record = Arc::new(Record::parse(text)?);
+        if let Ok(mut records) = self.0.lock() {
+            if records.len() >= RECORD_CACHE_CAPACITY {
+                records.clear();
+            }
+            records.insert(text.into(), Arc::clone(&record));
+        }
+        Ok(record)
+    }
 }
 
 impl Default for Verifier {
@@ -95,6 +136,7 @@ impl Default for Verifier {
             now: None,
             default_explanation: "%{c} is not authorized to send mail for %{o}".to_owned(),
             trace: true,
+            records: RecordCache::default(),
         }
     }
 }
@@ -206,7 +248,8 @@ impl Verifier {
             deadline,
             dns_terms: 0,
             void_lookups: 0,
-            trace: self.trace.then(Vec::new),
+            // Room for a typical evaluation's events, so the trace rarely grows.
+            trace: self.trace.then(|| Vec::with_capacity(32)),
             scratch: String::new(),
         };
         let (result, reason, explanation) = match initial_domain(domain) {
@@ -497,7 +540,7 @@ impl<R: Resolver> Evaluation<'_, R> {
     ) -> Step<(Name, Arc<Record>)> {
         self.count_dns_term()?;
         let target = match self.expand_target(spec, domain).await? {
-            Ok(target) => target,
+            Ok(target) => target.into_owned(),
             Err(expanded) => {
                 return Err(Stop::permerror(Reason::TargetWithoutRecord {
                     term,
@@ -583,14 +626,14 @@ impl<R: Resolver> Evaluation<'_, R> {
     /// §4.3 treats malformed names so.
     async fn target_or_void<'d>(
         &mut self,
-        spec: Option<&MacroString>,
+        spec: Option<&'d MacroString>,
         domain: &'d Name,
     ) -> Step<Option<Cow<'d, Name>>> {
         let Some(spec) = spec else {
             return Ok(Some(Cow::Borrowed(domain)));
         };
         match self.expand_target(spec, domain).await? {
-            Ok(name) => Ok(Some(Cow::Owned(name))),
+            Ok(name) => Ok(Some(name)),
             Err(expanded) => {
                 self.note(|| TraceEvent::Note {
                     message: format!(
@@ -605,12 +648,16 @@ impl<R: Resolver> Evaluation<'_, R> {
     }
 
     /// Expands a domain-spec (§7) and makes it a [`Name`], truncating from the left to 253
-    /// characters (§7.3). `Err` carries the expansion when it is not a valid name.
-    async fn expand_target(
+    /// characters (§7.3). `Err` carries the expansion when it is not a valid name. A spec
+    /// without macros gives the name made once for it.
+    async fn expand_target<'s>(
         &mut self,
-        spec: &MacroString,
+        spec: &'s MacroString,
         domain: &Name,
-    ) -> Step<Result<Name, String>> {
+    ) -> Step<Result<Cow<'s, Name>, String>> {
+        if let Some(name) = spec.literal_target() {
+            return Ok(Ok(Cow::Borrowed(name)));
+        }
         let validated = if spec.uses_validated_domain() {
             self.validated_domain(domain).await?
         } else {
@@ -619,14 +666,7 @@ impl<R: Resolver> Evaluation<'_, R> {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         spec.expand_into(&self.context(domain, validated.as_ref()), &mut scratch);
-        let mut text = scratch.strip_suffix('.').unwrap_or(&scratch);
-        while text.len() > MAX_DOMAIN_LENGTH {
-            match text.split_once('.') {
-                Some((_, rest)) => text = rest,
-                None => break,
-            }
-        }
-        let result = Name::new(text).map_err(|_| text.to_owned());
+        let result = target_name(&scratch).map(Cow::Owned).map_err(str::to_owned);
         self.scratch = scratch;
         Ok(result)
     }
@@ -803,7 +843,9 @@ impl<R: Resolver> Evaluation<'_, R> {
         let text = template.expand(&self.context(domain, validated.as_ref()));
         Ok(Some(Explanation {
             text,
-            source: ExplanationSource::Record { name },
+            source: ExplanationSource::Record {
+                name: name.into_owned(),
+            },
         }))
     }
 
@@ -824,9 +866,8 @@ impl<R: Resolver> Evaluation<'_, R> {
                 count: others + 1,
             }));
         }
-        match Record::parse(first.as_bytes()) {
+        match self.verifier.records.parse(first.as_bytes()) {
             Ok(record) => {
-                let record = Arc::new(record);
                 self.note(|| TraceEvent::Record {
                     domain: domain.clone(),
                     record: Arc::clone(&record),
@@ -982,6 +1023,41 @@ mod tests {
         assert!(!in_network_v6(ip6, "2001:db9::".parse().unwrap(), 32));
         assert!(in_network_v6(ip6, "::".parse().unwrap(), 0));
         assert!(in_network_v6(ip6, ip6, 128));
+    }
+
+    #[test]
+    fn record_cache_parses_once_and_is_bounded() {
+        let cache = RecordCache::default();
+        let text = b"v=spf1 include:_spf.example.com -all";
+        let first = cache.parse(text).unwrap();
+        let again = cache.parse(text).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        assert!(Arc::ptr_eq(&cache.clone().parse(text).unwrap(), &first));
+        assert!(cache.parse(b"v=spf1 a:foo.example.com/33").is_err());
+        for index in 0..=RECORD_CACHE_CAPACITY {
+            cache
+                .parse(format!("v=spf1 ip4:10.0.0.1 a:{index}.example.com").as_bytes())
+                .unwrap();
+        }
+        assert!(cache.0.lock().unwrap().len() <= RECORD_CACHE_CAPACITY);
+    }
+
+    #[test]
+    fn literal_targets_are_made_once() {
+        let parse =
+            |text: &str| MacroString::parse(text.as_bytes(), MacroKind::DomainSpec).unwrap();
+        let spec = parse("_spf1.Example.com.");
+        let name = spec.literal_target().unwrap();
+        assert_eq!(Some(name), target_name("_spf1.Example.com.").ok().as_ref());
+        assert!(std::ptr::eq(name, spec.clone().literal_target().unwrap()));
+        assert!(parse("%{d}.example.com").literal_target().is_none());
+        assert!(parse("%%.example.com").literal_target().is_none());
+        assert!(parse("a..example.com").literal_target().is_none());
+        let long = format!("{}.example.com", "a.".repeat(200));
+        assert_eq!(
+            parse(&long).literal_target().map(|n| n.as_str().len()),
+            target_name(&long).ok().map(|n| n.as_str().len())
+        );
     }
 
     #[test]
