@@ -54,6 +54,22 @@ pub(crate) fn decode_with(charset: Charset, bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// [`decode_with`] for bytes the caller owns: reuses their allocation when
+/// they are already the UTF-8 result.
+pub(crate) fn decode_owned(charset: Charset, bytes: Vec<u8>) -> String {
+    let as_utf8 = match charset {
+        Charset::Whatwg(encoding) => {
+            encoding == encoding_rs::UTF_8 || (encoding.is_ascii_compatible() && bytes.is_ascii())
+        }
+        Charset::Utf7 => !bytes.contains(&b'+'),
+    };
+    if as_utf8 {
+        return String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    }
+    decode_with(charset, &bytes).into_owned()
+}
+
 /// RFC 2152 UTF-7: `+` starts modified base64 of UTF-16BE, ended by `-`
 /// (absorbed) or any other non-base64 byte; `+-` is a literal `+`.
 fn decode_utf7(bytes: &[u8]) -> String {
@@ -106,15 +122,25 @@ pub(crate) fn decode_charset<'a>(label: &[u8], bytes: &'a [u8]) -> Option<Cow<'a
     charset(label).map(|cs| decode_with(cs, bytes))
 }
 
-fn base64_value(b: u8) -> Option<u8> {
-    match b {
-        b'A'..=b'Z' => Some(b - b'A'),
-        b'a'..=b'z' => Some(b - b'a' + 26),
-        b'0'..=b'9' => Some(b - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
+/// Sextet values of the base64 alphabet; [`NOT_BASE64`] for other bytes.
+const BASE64_VALUES: [u8; 256] = {
+    let mut table = [NOT_BASE64; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut value = 0u8;
+    while value < 64 {
+        table[alphabet[value as usize] as usize] = value;
+        value += 1;
     }
+    table
+};
+
+/// Marks a byte outside the base64 alphabet in [`BASE64_VALUES`] (its top
+/// bits are set, which no sextet has).
+const NOT_BASE64: u8 = 0xff;
+
+fn base64_value(b: u8) -> Option<u8> {
+    let v = BASE64_VALUES[usize::from(b)];
+    (v != NOT_BASE64).then_some(v)
 }
 
 /// Decodes base64 (RFC 2045 §6.8), appending to `out`. White space and line
@@ -122,12 +148,77 @@ fn base64_value(b: u8) -> Option<u8> {
 /// data after padding, or a truncated last group makes the result `false`
 /// (the rest is still decoded).
 pub(crate) fn decode_base64(input: &[u8], out: &mut Vec<u8>) -> bool {
+    let start = out.len();
+    // Each alphabet character carries 6 bits, so at most 3/4 of a byte each.
+    out.resize(start + input.len() / 4 * 3 + 3, 0);
+    let (clean, written) = base64_core::<true>(input, &mut out[start..]);
+    out.truncate(start + written);
+    clean
+}
+
+/// Whether [`decode_base64`] would return `true` for `input`, without
+/// decoding it.
+pub(crate) fn base64_is_clean(input: &[u8]) -> bool {
+    base64_core::<false>(input, &mut []).0
+}
+
+/// The base64 decoder behind [`decode_base64`] and [`base64_is_clean`]:
+/// returns whether `input` is clean and, with `WRITE`, how many bytes it
+/// wrote to `out` (which must hold `input.len() / 4 * 3 + 3` bytes).
+///
+/// Whole groups of four alphabet characters at a group boundary (the bulk
+/// of any body) take a fast path; everything else goes one byte at a time.
+fn base64_core<const WRITE: bool>(input: &[u8], out: &mut [u8]) -> (bool, usize) {
     let mut clean = true;
     let mut acc: u32 = 0;
     let mut bits = 0u32;
     let mut padding = false;
-    out.reserve(input.len() / 4 * 3);
-    for &b in input {
+    let mut written = 0;
+    let mut i = 0;
+    while i < input.len() {
+        // Sixteen characters at once while the body is clean, then groups
+        // of four: both leave the group boundary where it was.
+        if bits == 0
+            && !padding
+            && let Some(block) = input.get(i..i + 16)
+        {
+            let mut sextets = [0u8; 16];
+            for (sextet, &c) in sextets.iter_mut().zip(block) {
+                *sextet = BASE64_VALUES[usize::from(c)];
+            }
+            if sextets.iter().fold(0, |acc, s| acc | s) & 0xc0 == 0 {
+                if WRITE {
+                    for (quad, dest) in sextets
+                        .chunks_exact(4)
+                        .zip(out[written..written + 12].chunks_exact_mut(3))
+                    {
+                        let group = quad.iter().fold(0u32, |acc, &s| acc << 6 | u32::from(s));
+                        dest.copy_from_slice(&group.to_be_bytes()[1..]);
+                    }
+                    written += 12;
+                }
+                i += 16;
+                continue;
+            }
+        }
+        if bits == 0
+            && !padding
+            && let Some(&[c0, c1, c2, c3]) = input.get(i..i + 4)
+        {
+            let sextets = [c0, c1, c2, c3].map(|c| BASE64_VALUES[usize::from(c)]);
+            if sextets.iter().fold(0, |acc, s| acc | s) & 0xc0 == 0 {
+                if WRITE {
+                    let group = sextets.iter().fold(0u32, |acc, &s| acc << 6 | u32::from(s));
+                    let [_, high, middle, low] = group.to_be_bytes();
+                    out[written..written + 3].copy_from_slice(&[high, middle, low]);
+                    written += 3;
+                }
+                i += 4;
+                continue;
+            }
+        }
+        let b = input[i];
+        i += 1;
         if let Some(v) = base64_value(b) {
             if padding {
                 // Data after "=": a second encoded stream glued on; keep going.
@@ -138,9 +229,14 @@ pub(crate) fn decode_base64(input: &[u8], out: &mut Vec<u8>) -> bool {
             bits += 6;
             if bits >= 8 {
                 bits -= 8;
-                // Truncation to the low byte is the point.
-                #[allow(clippy::cast_possible_truncation)]
-                out.push((acc >> bits) as u8);
+                if WRITE {
+                    // Truncation to the low byte is the point.
+                    #[allow(clippy::cast_possible_truncation)]
+                    {
+                        out[written] = (acc >> bits) as u8;
+                    }
+                    written += 1;
+                }
                 acc &= (1 << bits) - 1;
             }
         } else if b == b'=' {
@@ -162,7 +258,7 @@ pub(crate) fn decode_base64(input: &[u8], out: &mut Vec<u8>) -> bool {
         // A lone sextet cannot make a byte.
         clean = false;
     }
-    clean
+    (clean, written)
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -188,6 +284,35 @@ pub(crate) fn decode_quoted_printable(input: &[u8], header: bool, out: &mut Vec<
     let mut padding_from: Option<usize> = None;
     let mut i = 0;
     while i < input.len() {
+        // Copy the run of literal bytes up to the next one that needs a
+        // decision in one go.
+        let special = if header {
+            memchr::memchr2(b'=', b'_', &input[i..])
+        } else {
+            memchr::memchr3(b'=', b'\r', b'\n', &input[i..])
+        };
+        let run_end = special.map_or(input.len(), |n| i + n);
+        if run_end > i {
+            let run = &input[i..run_end];
+            let out_start = out.len();
+            out.extend_from_slice(run);
+            let trailing_wsp = run
+                .iter()
+                .rev()
+                .take_while(|&&b| matches!(b, b' ' | b'\t'))
+                .count();
+            padding_from = if trailing_wsp == run.len() {
+                padding_from.or(Some(out_start))
+            } else if trailing_wsp > 0 {
+                Some(out.len() - trailing_wsp)
+            } else {
+                None
+            };
+            i = run_end;
+            if i == input.len() {
+                break;
+            }
+        }
         let b = input[i];
         match b {
             b'=' => {
@@ -231,12 +356,8 @@ pub(crate) fn decode_quoted_printable(input: &[u8], header: bool, out: &mut Vec<
                 out.push(b);
                 i += 1;
             }
-            b' ' | b'\t' => {
-                padding_from.get_or_insert(out.len());
-                out.push(b);
-                i += 1;
-            }
             _ => {
+                // Not reached: only the bytes searched for above stop a run.
                 out.push(b);
                 padding_from = None;
                 i += 1;
@@ -244,6 +365,27 @@ pub(crate) fn decode_quoted_printable(input: &[u8], header: bool, out: &mut Vec<
         }
     }
     clean
+}
+
+/// Whether [`decode_quoted_printable`] would return `true` for `input`,
+/// without decoding it: every `=` is followed by two hex digits or by a
+/// soft line break. (No escape the decoder consumes contains an `=`, so
+/// every `=` in the input starts one.)
+pub(crate) fn quoted_printable_is_clean(input: &[u8]) -> bool {
+    memchr::memchr_iter(b'=', input).all(|i| {
+        if input
+            .get(i + 1..i + 3)
+            .is_some_and(|xx| xx.iter().all(u8::is_ascii_hexdigit))
+        {
+            return true;
+        }
+        let rest = &input[i + 1..];
+        let wsp = rest
+            .iter()
+            .take_while(|&&b| matches!(b, b' ' | b'\t'))
+            .count();
+        matches!(&rest[wsp..], [] | [b'\n', ..] | [b'\r', b'\n', ..])
+    })
 }
 
 /// One RFC 2047 encoded word found at the start of some input.
@@ -427,6 +569,167 @@ mod tests {
         out.clear();
         assert!(decode_quoted_printable(b"a_b", true, &mut out));
         assert_eq!(out, b"a b");
+    }
+
+    /// The byte-at-a-time base64 decoder the table-driven one replaced.
+    fn base64_reference(input: &[u8], out: &mut Vec<u8>) -> bool {
+        let mut clean = true;
+        let (mut acc, mut bits, mut padding) = (0u32, 0u32, false);
+        for &b in input {
+            if let Some(v) = base64_value(b) {
+                if padding {
+                    clean = false;
+                    padding = false;
+                }
+                acc = (acc << 6) | u32::from(v);
+                bits += 6;
+                if bits >= 8 {
+                    bits -= 8;
+                    out.push(u8::try_from((acc >> bits) & 0xff).unwrap());
+                    acc &= (1 << bits) - 1;
+                }
+            } else if b == b'=' {
+                if !padding {
+                    padding = true;
+                    clean &= bits != 0;
+                    acc = 0;
+                    bits = 0;
+                }
+            } else if !matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+                clean = false;
+            }
+        }
+        clean && bits < 6
+    }
+
+    /// The byte-at-a-time quoted-printable decoder the run-copying one
+    /// replaced.
+    fn quoted_printable_reference(input: &[u8], header: bool, out: &mut Vec<u8>) -> bool {
+        let mut clean = true;
+        let mut padding_from: Option<usize> = None;
+        let mut i = 0;
+        while i < input.len() {
+            let b = input[i];
+            match b {
+                b'=' => {
+                    if let (Some(h), Some(l)) = (
+                        input.get(i + 1).copied().and_then(hex_value),
+                        input.get(i + 2).copied().and_then(hex_value),
+                    ) {
+                        out.push(h << 4 | l);
+                        padding_from = None;
+                        i += 3;
+                        continue;
+                    }
+                    let mut j = i + 1;
+                    while j < input.len() && matches!(input[j], b' ' | b'\t') {
+                        j += 1;
+                    }
+                    match input.get(j..) {
+                        Some([b'\r', b'\n', ..]) => (i, padding_from) = (j + 2, None),
+                        Some([b'\n', ..]) => (i, padding_from) = (j + 1, None),
+                        Some([]) => i = j,
+                        _ => {
+                            clean = false;
+                            out.push(b'=');
+                            padding_from = None;
+                            i += 1;
+                        }
+                    }
+                }
+                b'_' if header => {
+                    out.push(b' ');
+                    padding_from = None;
+                    i += 1;
+                }
+                b'\r' | b'\n' if !header => {
+                    if let Some(from) = padding_from.take() {
+                        out.truncate(from);
+                    }
+                    out.push(b);
+                    i += 1;
+                }
+                b' ' | b'\t' => {
+                    padding_from.get_or_insert(out.len());
+                    out.push(b);
+                    i += 1;
+                }
+                _ => {
+                    out.push(b);
+                    padding_from = None;
+                    i += 1;
+                }
+            }
+        }
+        clean
+    }
+
+    /// Both decoders, and both validity scans, agree with the reference
+    /// decoders byte for byte, with a non-empty `out` to append to.
+    fn check_against_reference(input: &[u8]) {
+        let (mut fast, mut slow) = (b"x".to_vec(), b"x".to_vec());
+        let clean = decode_base64(input, &mut fast);
+        assert_eq!(clean, base64_reference(input, &mut slow), "{input:?}");
+        assert_eq!(fast, slow, "{input:?}");
+        assert_eq!(base64_is_clean(input), clean, "{input:?}");
+        for header in [false, true] {
+            let (mut fast, mut slow) = (b"x".to_vec(), b"x".to_vec());
+            let clean = decode_quoted_printable(input, header, &mut fast);
+            assert_eq!(
+                clean,
+                quoted_printable_reference(input, header, &mut slow),
+                "{input:?}"
+            );
+            assert_eq!(fast, slow, "{input:?} header={header}");
+            assert_eq!(quoted_printable_is_clean(input), clean, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn decoders_match_reference() {
+        let cases: &[&[u8]] = &[
+            b"",
+            b"=",
+            b"==",
+            b"aGVsbG8=",
+            b"aGVsbG8==aGk=",
+            b"aGVs\r\nbG8h\r\n",
+            b"aGV*sbG8=",
+            b"aGVsbG8hA",
+            b"a=GVsbG8h",
+            b" aGVs bG8h\taGVs\nbG8=\r\n=\r\n",
+            b"QUJD\r\nREVG\r\nR0hJ\r\nSks=\r\n",
+            b"caf=C3=A9 =\r\nlong  \r\nx=\n",
+            b"a=20\nb \t\n",
+            b"a =\r\n\r\nb",
+            b"a=zz",
+            b"a=z",
+            b"a=",
+            b"==41=4",
+            b"a_b c\t_ \n",
+            b"  \r\n\t\n",
+            b"x \t=20 \r\n",
+            b"x = \t\r\ny =\t z\n",
+            b"\xff\x00=\xff= \r",
+        ];
+        for case in cases {
+            check_against_reference(case);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decoders_match_reference_on_anything(
+            input in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(b"AZaz09+/= \t\r\n_*".to_vec()),
+                    proptest::num::u8::ANY,
+                ],
+                0..64,
+            )
+        ) {
+            check_against_reference(&input);
+        }
     }
 
     #[test]

@@ -140,7 +140,9 @@ fn field_name(line: &[u8]) -> Option<(usize, usize)> {
 ///   [`DefectKind::MissingHeaderBodySeparator`] defect, and belongs to the
 ///   body.
 pub(crate) fn split<'a>(input: &'a [u8], base: usize, limits: &Limits) -> Result<Split<'a>, Error> {
-    let mut headers = Vec::new();
+    // Enough for a MIME part's fields and most of a message's in one
+    // allocation, instead of growing from nothing.
+    let mut headers = Vec::with_capacity(limits.max_headers.min(16));
     let mut defects = Vec::new();
     let mut pos = 0;
     loop {

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use crate::content_type::{
     ContentType, TransferEncoding, parse_content_disposition, parse_content_type,
@@ -28,8 +29,25 @@ pub struct MimePart<'a> {
     content_type: ContentType<'a>,
     explicit_type: bool,
     kind: PartKind<'a>,
+    /// Defects found while building the tree.
     defects: Vec<Defect>,
+    /// For leaves: [`defects`](Self::defects) plus those of the body
+    /// (transfer encoding, charset), found on first request.
+    leaf_defects: LeafDefects,
 }
+
+/// The lazily computed defects of a leaf. Not part of a part's identity:
+/// they follow from the rest of the part, so any two compare equal.
+#[derive(Debug, Clone, Default)]
+struct LeafDefects(OnceLock<Vec<Defect>>);
+
+impl PartialEq for LeafDefects {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for LeafDefects {}
 
 /// What a part contains.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +94,6 @@ struct Builder<'a, 'l> {
     src: &'a [u8],
     limits: &'l Limits,
     parts: usize,
-    scratch: Vec<u8>,
 }
 
 pub(crate) fn build<'a>(msg: &Message<'a>, limits: &Limits) -> Result<MimePart<'a>, Error> {
@@ -84,7 +101,6 @@ pub(crate) fn build<'a>(msg: &Message<'a>, limits: &Limits) -> Result<MimePart<'
         src: msg.raw(),
         limits,
         parts: 0,
-        scratch: Vec::new(),
     };
     let split = header::Split {
         headers: msg.header_slice().to_vec(),
@@ -195,9 +211,6 @@ impl<'a> Builder<'a, '_> {
             let inner = self.parse_part(body.clone(), DefaultType::TextPlain, depth + 1)?;
             kind = PartKind::Message(Box::new(inner));
         }
-        if matches!(kind, PartKind::Leaf) {
-            self.check_leaf(&content_type, cte, body.clone(), &headers, &mut defects);
-        }
         Ok(MimePart {
             src: self.src,
             headers,
@@ -207,59 +220,8 @@ impl<'a> Builder<'a, '_> {
             explicit_type,
             kind,
             defects,
+            leaf_defects: LeafDefects::default(),
         })
-    }
-
-    /// Records transfer-encoding and charset defects of a leaf by decoding
-    /// it into the reusable scratch buffer.
-    fn check_leaf(
-        &mut self,
-        content_type: &ContentType<'_>,
-        cte: Option<(usize, TransferEncoding<'_>)>,
-        body: Range<usize>,
-        headers: &[Header<'_>],
-        defects: &mut Vec<Defect>,
-    ) {
-        self.scratch.clear();
-        let bytes = &self.src[body.clone()];
-        match cte {
-            Some((_, TransferEncoding::Base64))
-                if !encoding::decode_base64(bytes, &mut self.scratch) =>
-            {
-                defects.push(Defect {
-                    kind: DefectKind::InvalidBase64,
-                    offset: body.start,
-                });
-            }
-            Some((_, TransferEncoding::QuotedPrintable))
-                if !encoding::decode_quoted_printable(bytes, false, &mut self.scratch) =>
-            {
-                defects.push(Defect {
-                    kind: DefectKind::InvalidQuotedPrintable,
-                    offset: body.start,
-                });
-            }
-            Some((offset, TransferEncoding::Other(_))) => {
-                defects.push(Defect {
-                    kind: DefectKind::UnknownTransferEncoding,
-                    offset,
-                });
-            }
-            _ => {}
-        }
-        if content_type.is_type("text")
-            && let Some(cs) = content_type.param("charset")
-            && encoding::charset(cs.as_bytes()).is_none()
-        {
-            let offset = headers
-                .iter()
-                .find(|h| h.is("content-type"))
-                .map_or(body.start, Header::offset);
-            defects.push(Defect {
-                kind: DefectKind::UnknownCharset,
-                offset,
-            });
-        }
     }
 
     /// Splits a multipart body at its boundary lines (RFC 2046 §5.1.1):
@@ -358,6 +320,57 @@ impl<'a> Builder<'a, '_> {
     }
 }
 
+/// Records transfer-encoding and charset defects of a leaf. The body is
+/// only scanned (nothing is decoded: that waits for
+/// [`MimePart::decoded_body`]); the scans agree with the decoders on what
+/// is a defect.
+fn check_leaf(
+    src: &[u8],
+    content_type: &ContentType<'_>,
+    cte: Option<(usize, TransferEncoding<'_>)>,
+    body: Range<usize>,
+    headers: &[Header<'_>],
+    defects: &mut Vec<Defect>,
+) {
+    let bytes = &src[body.clone()];
+    match cte {
+        Some((_, TransferEncoding::Base64)) if !encoding::base64_is_clean(bytes) => {
+            defects.push(Defect {
+                kind: DefectKind::InvalidBase64,
+                offset: body.start,
+            });
+        }
+        Some((_, TransferEncoding::QuotedPrintable))
+            if !encoding::quoted_printable_is_clean(bytes) =>
+        {
+            defects.push(Defect {
+                kind: DefectKind::InvalidQuotedPrintable,
+                offset: body.start,
+            });
+        }
+        Some((offset, TransferEncoding::Other(_))) => {
+            defects.push(Defect {
+                kind: DefectKind::UnknownTransferEncoding,
+                offset,
+            });
+        }
+        _ => {}
+    }
+    if content_type.is_type("text")
+        && let Some(cs) = content_type.param("charset")
+        && encoding::charset(cs.as_bytes()).is_none()
+    {
+        let offset = headers
+            .iter()
+            .find(|h| h.is("content-type"))
+            .map_or(body.start, Header::offset);
+        defects.push(Defect {
+            kind: DefectKind::UnknownCharset,
+            offset,
+        });
+    }
+}
+
 impl<'a> MimePart<'a> {
     /// The part's header fields in order; reversible.
     pub fn headers(&self) -> Headers<'_, 'a> {
@@ -436,14 +449,36 @@ impl<'a> MimePart<'a> {
 
     /// Problems found in this part (not in its children; see
     /// [`all_defects`](Self::all_defects)).
+    ///
+    /// A leaf's body is checked (transfer encoding, charset) on the first
+    /// call, not when the tree is built; the body is scanned, not decoded.
     pub fn defects(&self) -> &[Defect] {
-        &self.defects
+        if !matches!(self.kind, PartKind::Leaf) {
+            return &self.defects;
+        }
+        self.leaf_defects.0.get_or_init(|| {
+            let mut defects = self.defects.clone();
+            let cte = self
+                .headers
+                .iter()
+                .find(|h| h.is("content-transfer-encoding"))
+                .map(|h| (h.offset(), parse_transfer_encoding(h.value())));
+            check_leaf(
+                self.src,
+                &self.content_type,
+                cte,
+                self.body_range(),
+                &self.headers,
+                &mut defects,
+            );
+            defects
+        })
     }
 
     /// Every defect in this part and below, in tree order.
     pub fn all_defects(&self) -> Vec<Defect> {
         self.walk()
-            .flat_map(|p| p.defects.iter().copied())
+            .flat_map(|p| p.defects().iter().copied())
             .collect()
     }
 
@@ -493,7 +528,7 @@ impl<'a> MimePart<'a> {
             .unwrap_or(encoding::UTF_8);
         Some(match self.decoded_body() {
             Cow::Borrowed(b) => encoding::decode_with(enc, b),
-            Cow::Owned(b) => Cow::Owned(encoding::decode_with(enc, &b).into_owned()),
+            Cow::Owned(b) => Cow::Owned(encoding::decode_owned(enc, b)),
         })
     }
 
@@ -584,6 +619,22 @@ mod tests {
             Message::parse(raw).unwrap().mime().unwrap().defects()[0].kind,
             DefectKind::NoBoundaryFound
         );
+    }
+
+    #[test]
+    fn leaf_defects_are_found_on_request() {
+        let raw = b"Content-Transfer-Encoding: quoted-printable\n\na=zz\n";
+        let root = Message::parse(raw).unwrap().mime().unwrap();
+        let unchecked = root.clone();
+        assert_eq!(
+            root.defects(),
+            [Defect {
+                kind: DefectKind::InvalidQuotedPrintable,
+                offset: root.body_range().start,
+            }]
+        );
+        assert_eq!(root, unchecked);
+        assert_eq!(root.all_defects(), unchecked.all_defects());
     }
 
     #[test]
