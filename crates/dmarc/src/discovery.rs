@@ -1,12 +1,12 @@
 //! Policy discovery and Organizational Domains: the DNS Tree Walk of RFC 9989 §4.10 and the
 //! Public Suffix List method of RFC 7489 §3.2 and §6.6.3.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use mailproof_dns::{Answer, FailureKind, Name, RecordType, Resolver};
 
 use crate::psl::PublicSuffixList;
-use crate::record::{PsdTag, Record, dmarc_records, record_name};
+use crate::record::{PsdTag, Record, RecordCache};
 
 /// The most names one DNS Tree Walk queries (RFC 9989 §4.10: "Author Domains with more than
 /// eight labels do not result in more than eight DNS queries").
@@ -93,8 +93,8 @@ pub struct PolicyDiscovery {
     pub organizational_domain: Name,
     /// Where the record sits relative to the Author Domain.
     pub source: PolicySource,
-    /// The record.
-    pub record: Record,
+    /// The record (shared with the `Verifier`'s cache of parsed records).
+    pub record: Arc<Record>,
     /// The queries this discovery made, in order.
     pub queries: Vec<Query>,
 }
@@ -144,34 +144,66 @@ pub enum DiscoveryOutcome {
 #[derive(Clone, Debug)]
 enum AtName {
     Nothing,
-    One(Record),
+    One(Arc<Record>),
     Several,
 }
 
 /// The queries of one evaluation, each name asked once (tree walks overlap).
 pub(crate) struct Lookups<'r, R> {
     resolver: &'r R,
-    txt_cache: HashMap<Name, Result<AtName, DnsFailure>>,
+    records: &'r RecordCache,
+    /// What each `_dmarc` query found, by the index of the query in `trace` (whose name is
+    /// the key, so none is copied); a handful of entries, scanned linearly.
+    txt_cache: Vec<(usize, Result<AtName, DnsFailure>)>,
     pub(crate) trace: Vec<Query>,
 }
 
-/// A finished DNS Tree Walk: the DMARC records found, longest name first.
-pub(crate) struct Walk {
-    start: Name,
-    found: Vec<(Name, Record)>,
+/// A finished DNS Tree Walk: the DMARC records found, longest name first, each at the
+/// suffix of `start` with the given number of labels (names are built only when needed).
+pub(crate) struct Walk<'a> {
+    start: &'a Name,
+    found: Vec<(usize, Arc<Record>)>,
 }
 
-impl Walk {
+impl Walk<'_> {
     /// RFC 9989 §4.10.2: "select the Organizational Domain from the domains for which valid
     /// DMARC Policy Records were retrieved from the longest to the shortest".
     pub(crate) fn organizational_domain(&self) -> Name {
-        let tags: Vec<(Name, PsdTag)> = self
-            .found
-            .iter()
-            .map(|(name, record)| (name.clone(), record.public_suffix))
-            .collect();
-        select_organizational_domain(&self.start, &tags)
+        let labels = select_organizational_labels(
+            self.start.label_count(),
+            self.found
+                .iter()
+                .map(|(labels, record)| (*labels, record.public_suffix)),
+        );
+        self.name(labels)
     }
+
+    /// The suffix of `start` with `labels` labels (at most all of them).
+    fn name(&self, labels: usize) -> Name {
+        self.start
+            .suffix(labels)
+            .unwrap_or_else(|| self.start.clone())
+    }
+}
+
+/// [`select_organizational_domain`] on label counts: `start` has `start_labels` labels and
+/// each found name is the suffix of `start` with the given count (longest first).
+fn select_organizational_labels(
+    start_labels: usize,
+    found: impl Iterator<Item = (usize, PsdTag)>,
+) -> usize {
+    let mut last = None;
+    for (labels, psd) in found {
+        match psd {
+            PsdTag::OrganizationalDomain => return labels,
+            PsdTag::PublicSuffixDomain if labels != start_labels => {
+                return (labels + 1).min(start_labels);
+            }
+            _ => {}
+        }
+        last = Some(labels);
+    }
+    last.unwrap_or(start_labels)
 }
 
 /// The selection rules of RFC 9989 §4.10.2 over the records a walk from `start` found
@@ -209,41 +241,69 @@ pub fn select_organizational_domain(start: &Name, found: &[(Name, PsdTag)]) -> N
 /// labels ... until 7 labels remain" — and each parent up to the single-label name. At most
 /// [`MAX_TREE_WALK_QUERIES`] names.
 pub fn tree_walk_names(start: &Name) -> Vec<Name> {
-    let mut names = vec![start.clone()];
-    let mut next = if start.label_count() >= MAX_TREE_WALK_QUERIES {
-        start.suffix(MAX_TREE_WALK_QUERIES - 1)
+    tree_walk_suffixes(start)
+        .filter_map(|(_, labels)| start.suffix(labels))
+        .collect()
+}
+
+/// The names of [`tree_walk_names`] as suffixes of `start`'s text (each a valid, normalized
+/// name, since it starts at a label boundary), with their label counts; nothing allocated.
+fn tree_walk_suffixes(start: &Name) -> impl Iterator<Item = (&str, usize)> {
+    let text = start.as_str();
+    let total = start.label_count();
+    let mut dots = text.match_indices('.').map(|(index, _)| index + 1);
+    // After the start itself: drop labels down to seven when there are eight or more, then
+    // one label at a time.
+    let first_parent = if total >= MAX_TREE_WALK_QUERIES {
+        total - (MAX_TREE_WALK_QUERIES - 1)
     } else {
-        start.parent()
+        1
     };
-    while let Some(name) = next {
-        next = name.parent();
-        names.push(name);
-    }
-    names
+    let parents = (first_parent..total).filter_map(move |skipped| {
+        // Offsets come in order; `skipped` only grows, one label after the first step.
+        let offset = if skipped == first_parent {
+            dots.nth(skipped - 1)
+        } else {
+            dots.next()
+        }?;
+        Some((&text[offset..], total - skipped))
+    });
+    std::iter::once((text, total)).chain(parents)
 }
 
 impl<'r, R: Resolver> Lookups<'r, R> {
-    pub(crate) fn new(resolver: &'r R) -> Self {
+    pub(crate) fn new(resolver: &'r R, records: &'r RecordCache) -> Self {
         Lookups {
             resolver,
-            txt_cache: HashMap::new(),
-            trace: Vec::new(),
+            records,
+            // One tree walk's worth, so a typical evaluation never grows them.
+            txt_cache: Vec::with_capacity(MAX_TREE_WALK_QUERIES),
+            trace: Vec::with_capacity(MAX_TREE_WALK_QUERIES),
         }
     }
 
-    /// The DMARC record at `_dmarc.<domain>`, if exactly one.
-    async fn dmarc_at(&mut self, domain: &Name) -> Result<AtName, DnsFailure> {
-        if let Some(cached) = self.txt_cache.get(domain) {
+    /// The DMARC record at `_dmarc.<domain>`, if exactly one; `domain` is the text of a
+    /// normalized [`Name`].
+    async fn dmarc_at(&mut self, domain: &str) -> Result<AtName, DnsFailure> {
+        let cached = self.txt_cache.iter().find(|(index, _)| {
+            self.trace[*index]
+                .name
+                .as_str()
+                .strip_prefix("_dmarc.")
+                .is_some_and(|queried| queried == domain)
+        });
+        if let Some((_, cached)) = cached {
             return cached.clone();
         }
         // A name too long to take `_dmarc.` cannot hold a record.
-        let Some(query_name) = record_name(domain) else {
+        let Some(query_name) = self.records.record_name(domain) else {
             return Ok(AtName::Nothing);
         };
         let outcome = match self.resolver.txt(&query_name).await {
             Ok(answer) => {
-                let mut records =
-                    dmarc_records(answer.records().iter().map(mailproof_dns::Txt::as_bytes));
+                let mut records = self
+                    .records
+                    .dmarc_records(answer.records().iter().map(mailproof_dns::Txt::as_bytes));
                 let (at, answer_kind) = match (records.len(), &answer) {
                     (_, Answer::NxDomain { .. }) => (AtName::Nothing, QueryAnswer::NxDomain),
                     (_, Answer::NoRecords { .. }) => (AtName::Nothing, QueryAnswer::NoRecords),
@@ -274,7 +334,8 @@ impl<'r, R: Resolver> Lookups<'r, R> {
                 Err(failure)
             }
         };
-        self.txt_cache.insert(domain.clone(), outcome.clone());
+        // `record` above pushed this query last.
+        self.txt_cache.push((self.trace.len() - 1, outcome.clone()));
         outcome
     }
 
@@ -288,21 +349,18 @@ impl<'r, R: Resolver> Lookups<'r, R> {
 
     /// RFC 9989 §4.10: query each name of [`tree_walk_names`], keep single DMARC records, and
     /// stop at one with `psd=y` or `psd=n`.
-    pub(crate) async fn tree_walk(&mut self, start: &Name) -> Result<Walk, DnsFailure> {
+    pub(crate) async fn tree_walk<'a>(&mut self, start: &'a Name) -> Result<Walk<'a>, DnsFailure> {
         let mut found = Vec::new();
-        for name in tree_walk_names(start) {
-            if let AtName::One(record) = self.dmarc_at(&name).await? {
+        for (name, labels) in tree_walk_suffixes(start) {
+            if let AtName::One(record) = self.dmarc_at(name).await? {
                 let stop = record.public_suffix != PsdTag::Undetermined;
-                found.push((name, record));
+                found.push((labels, record));
                 if stop {
                     break;
                 }
             }
         }
-        Ok(Walk {
-            start: start.clone(),
-            found,
-        })
+        Ok(Walk { start, found })
     }
 
     /// The Organizational Domain of `domain` by `method`.
@@ -333,25 +391,27 @@ impl<'r, R: Resolver> Lookups<'r, R> {
             }
         };
         let organizational_domain = walk.organizational_domain();
-        let at = |wanted: &Name| walk.found.iter().find(|(name, _)| name == wanted);
-        let chosen = if let Some((name, record)) = at(author) {
-            Some((name, record, PolicySource::AuthorDomain))
-        } else if let Some((name, record)) = at(&organizational_domain) {
-            Some((name, record, PolicySource::OrganizationalDomain))
+        // Every name walked is a suffix of the author domain, as is the Organizational
+        // Domain, so names compare by their label counts.
+        let at = |wanted: usize| walk.found.iter().find(|(labels, _)| *labels == wanted);
+        let chosen = if let Some((labels, record)) = at(author.label_count()) {
+            Some((labels, record, PolicySource::AuthorDomain))
+        } else if let Some((labels, record)) = at(organizational_domain.label_count()) {
+            Some((labels, record, PolicySource::OrganizationalDomain))
         } else {
             walk.found
                 .iter()
                 .find(|(_, record)| record.public_suffix == PsdTag::PublicSuffixDomain)
-                .map(|(name, record)| (name, record, PolicySource::PublicSuffixDomain))
+                .map(|(labels, record)| (labels, record, PolicySource::PublicSuffixDomain))
         };
         match chosen {
-            Some((name, record, source)) => DiscoveryOutcome::Found(Box::new(PolicyDiscovery {
+            Some((&labels, record, source)) => DiscoveryOutcome::Found(Box::new(PolicyDiscovery {
                 method,
                 author_domain: author.clone(),
-                policy_domain: name.clone(),
+                policy_domain: walk.name(labels),
                 organizational_domain,
                 source,
-                record: record.clone(),
+                record: Arc::clone(record),
                 queries: self.trace.clone(),
             })),
             None => DiscoveryOutcome::NoPolicy {
@@ -381,7 +441,7 @@ impl<'r, R: Resolver> Lookups<'r, R> {
             ));
         }
         for (name, source) in candidates {
-            match self.dmarc_at(&name).await {
+            match self.dmarc_at(name.as_str()).await {
                 Err(failure) => {
                     return DiscoveryOutcome::TemporaryFailure {
                         failure,
@@ -525,5 +585,32 @@ mod tests {
             select_organizational_domain(&start, &[(start.clone(), PsdTag::PublicSuffixDomain)]),
             start
         );
+    }
+
+    #[test]
+    fn selection_on_label_counts_agrees() {
+        use PsdTag::{OrganizationalDomain as N, PublicSuffixDomain as Y, Undetermined as U};
+        let start = name("a.mail.example.com");
+        let cases: [&[(usize, PsdTag)]; 7] = [
+            &[],
+            &[(3, U), (2, U)],
+            &[(3, N)],
+            &[(1, Y)],
+            &[(4, Y)],
+            &[(4, U), (2, Y)],
+            &[(4, Y), (3, U), (1, U)],
+        ];
+        for found in cases {
+            let by_name: Vec<(Name, PsdTag)> = found
+                .iter()
+                .map(|&(labels, psd)| (start.suffix(labels).unwrap(), psd))
+                .collect();
+            let labels = select_organizational_labels(4, found.iter().copied());
+            assert_eq!(
+                start.suffix(labels).unwrap(),
+                select_organizational_domain(&start, &by_name),
+                "{found:?}"
+            );
+        }
     }
 }

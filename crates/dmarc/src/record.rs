@@ -6,6 +6,9 @@
 //! (if any) or ignored outright" (RFC 9989 §4.8), so each bad tag becomes a [`TagProblem`] on
 //! the record and the tag takes its default. Unknown tags are ignored (RFC 9989 §4.7).
 
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while, take_while1};
 use nom::character::complete::digit1;
@@ -146,6 +149,12 @@ pub struct Record {
     pub problems: Vec<TagProblem>,
 }
 
+/// The tags [`Record::apply_tag`] knows, for duplicate detection without allocating.
+const KNOWN_TAGS: [&[u8]; 13] = [
+    b"p", b"sp", b"np", b"psd", b"t", b"adkim", b"aspf", b"fo", b"rua", b"ruf", b"pct", b"rf",
+    b"ri",
+];
+
 /// Why a TXT record is not a DMARC Policy Record at all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -231,7 +240,9 @@ impl Record {
             return Err(RecordError::NotDmarc);
         };
         let mut record = Record::empty();
-        let mut seen: Vec<&[u8]> = Vec::new();
+        // Tags seen so far: the known ones as bits, others (rare) in a list.
+        let mut seen_known = 0u16;
+        let mut seen_other: Vec<&[u8]> = Vec::new();
         let mut offset = text.len() - rest.len();
         for segment in rest.split(|&b| b == b';') {
             let segment_offset = offset;
@@ -245,11 +256,23 @@ impl Record {
                 record.problem(trimmed, tag_offset, TagProblemKind::Malformed);
                 continue;
             };
-            if seen.contains(&name) {
+            let duplicate = match KNOWN_TAGS.iter().position(|&known| known == name) {
+                Some(bit) => {
+                    let mask = 1 << bit;
+                    let duplicate = seen_known & mask != 0;
+                    seen_known |= mask;
+                    duplicate
+                }
+                None if seen_other.contains(&name) => true,
+                None => {
+                    seen_other.push(name);
+                    false
+                }
+            };
+            if duplicate {
                 record.problem(name, tag_offset, TagProblemKind::Duplicate);
                 continue;
             }
-            seen.push(name);
             record.apply_tag(name, tag_value, tag_offset);
         }
         Ok(record)
@@ -387,12 +410,79 @@ impl Record {
     }
 }
 
-/// Parses the records at one name and keeps the DMARC ones (RFC 9989 §4.10 step 2).
-pub(crate) fn dmarc_records<'a>(texts: impl IntoIterator<Item = &'a [u8]>) -> Vec<Record> {
-    texts
-        .into_iter()
-        .filter_map(|text| Record::parse(text).ok())
-        .collect()
+/// Parsed records by their exact TXT bytes, shared by every evaluation of one `Verifier`
+/// (and its threads): a warm resolver cache hands back the same bytes for every message, so
+/// each record text is parsed once.
+///
+/// Bounded: at most [`RecordCache::CAPACITY`] texts of at most [`RecordCache::MAX_TEXT_LEN`]
+/// bytes; when full it starts over, so an attacker cycling through record texts costs parsing,
+/// never memory.
+///
+/// It also keeps the `_dmarc.<domain>` names queried: building and validating a [`Name`]
+/// costs more than looking one up.
+#[derive(Default)]
+pub(crate) struct RecordCache {
+    entries: RwLock<HashMap<Box<[u8]>, Arc<Record>>>,
+    names: RwLock<HashMap<Box<str>, Name>>,
+}
+
+impl RecordCache {
+    const CAPACITY: usize = 512;
+    const MAX_TEXT_LEN: usize = 4096;
+
+    /// [`Record::parse`], memoized.
+    pub(crate) fn parse(&self, text: &[u8]) -> Result<Arc<Record>, RecordError> {
+        if let Some(record) = self
+            .entries
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(text)
+        {
+            return Ok(Arc::clone(record));
+        }
+        let record = Arc::new(Record::parse(text)?);
+        if text.len() <= Self::MAX_TEXT_LEN {
+            // A poisoned lock only means another thread panicked while inserting; the map is
+            // still a valid map of parsed records.
+            let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+            if entries.len() >= Self::CAPACITY {
+                entries.clear();
+            }
+            entries.insert(text.into(), Arc::clone(&record));
+        }
+        Ok(record)
+    }
+
+    /// [`record_name`], memoized.
+    pub(crate) fn record_name(&self, domain: &str) -> Option<Name> {
+        if let Some(name) = self
+            .names
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(domain)
+        {
+            return Some(name.clone());
+        }
+        let name = record_name(domain)?;
+        // As above: a poisoned map is still a valid map.
+        let mut names = self.names.write().unwrap_or_else(PoisonError::into_inner);
+        if names.len() >= Self::CAPACITY {
+            names.clear();
+        }
+        names.insert(domain.into(), name.clone());
+        Some(name)
+    }
+
+    /// Parses the records at one name and keeps the DMARC ones (RFC 9989 §4.10 step 2).
+    pub(crate) fn dmarc_records<'a>(
+        &self,
+        texts: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Vec<Arc<Record>> {
+        texts
+            .into_iter()
+            .filter_map(|text| self.parse(text).ok())
+            .collect()
+    }
 }
 
 fn set<T>(slot: &mut Option<T>, parsed: Option<T>) -> bool {
@@ -556,9 +646,20 @@ fn rfc7489_interval(input: &[u8]) -> IResult<&[u8], u32> {
     .parse(input)
 }
 
-/// `Name` of the record location for `domain`: `_dmarc.<domain>`.
-pub(crate) fn record_name(domain: &Name) -> Option<Name> {
-    domain.prepend("_dmarc").ok()
+/// `Name` of the record location for `domain` (a name's text): `_dmarc.<domain>`.
+///
+/// Built in a stack buffer, so the only allocation is the `Name` itself (`Name::prepend`
+/// would build the text in a `String` first). `None` when the result is too long.
+pub(crate) fn record_name(domain: &str) -> Option<Name> {
+    const PREFIX: &[u8] = b"_dmarc.";
+    // A name is at most 253 characters; longer text is refused by `Name::from_bytes` anyway.
+    let mut buf = [0u8; 7 + 253];
+    let domain = domain.as_bytes();
+    let len = PREFIX.len() + domain.len();
+    let text = buf.get_mut(..len)?;
+    text[..PREFIX.len()].copy_from_slice(PREFIX);
+    text[PREFIX.len()..].copy_from_slice(domain);
+    Name::from_bytes(text).ok()
 }
 
 #[cfg(test)]
@@ -689,6 +790,32 @@ mod tests {
             parse_failure_options(b"0:d").map(|o| o.all_fail),
             Some(true)
         );
+    }
+
+    #[test]
+    fn record_cache_shares_parsed_records() {
+        let cache = RecordCache::default();
+        let text = b"v=DMARC1; p=reject; rua=mailto:r@example.com";
+        let first = cache.parse(text).unwrap();
+        let again = cache.parse(text).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(*first, Record::parse(text).unwrap());
+        assert_eq!(cache.parse(b"v=spf1 -all"), Err(RecordError::NotDmarc));
+        for n in 0..RecordCache::CAPACITY + 10 {
+            let text = format!("v=DMARC1; p=none; ri={n}");
+            assert_eq!(
+                cache
+                    .parse(text.as_bytes())
+                    .unwrap()
+                    .report_interval_seconds,
+                Some(u32::try_from(n).unwrap())
+            );
+        }
+        assert!(cache.entries.read().unwrap().len() <= RecordCache::CAPACITY);
+        let name = cache.record_name("example.com").unwrap();
+        assert_eq!(name.as_str(), "_dmarc.example.com");
+        assert_eq!(cache.record_name("example.com"), Some(name));
+        assert_eq!(cache.record_name(&"a.".repeat(125)[..249]), None);
     }
 
     #[test]

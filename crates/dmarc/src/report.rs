@@ -84,7 +84,7 @@ impl Verifier {
             ReportKind::Aggregate => &discovery.record.aggregate_report_uris,
             ReportKind::Failure => &discovery.record.failure_report_uris,
         };
-        let mut lookups = Lookups::new(resolver);
+        let mut lookups = Lookups::new(resolver, self.record_cache());
         let policy_org = lookups
             .organizational_domain(&discovery.policy_domain, self.list())
             .await;

@@ -1,5 +1,7 @@
 //! DMARC Reporting URIs, the entries of `rua=` and `ruf=` (RFC 9989 §4.6, §4.8).
 
+use std::sync::OnceLock;
+
 use nom::bytes::complete::{tag, take_while, take_while1};
 use nom::character::complete::{digit1, one_of};
 use nom::combinator::{all_consuming, opt, recognize};
@@ -14,13 +16,25 @@ use crate::record::trim_wsp;
 ///
 /// The obsolete size limit of RFC 7489 (`mailto:r@example.com!10m`) is accepted and kept in
 /// [`ReportUri::max_size_bytes`]; RFC 9989 §4.8 says reporters "should ignore" it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Parsing keeps only the URI text; the destination [`host`](ReportUri::host) is decoded on
+/// first use, since most records are parsed for their policy alone.
+#[derive(Clone, Debug)]
 pub struct ReportUri {
     uri: String,
     scheme_len: usize,
     max_size_bytes: Option<u64>,
-    host: Option<Name>,
+    host: OnceLock<Option<Name>>,
 }
+
+// `host` is a function of `uri`, decoded or not yet: equality is that of the text.
+impl PartialEq for ReportUri {
+    fn eq(&self, other: &Self) -> bool {
+        self.uri == other.uri && self.max_size_bytes == other.max_size_bytes
+    }
+}
+
+impl Eq for ReportUri {}
 
 impl ReportUri {
     /// The URI as written, without any `!size` suffix.
@@ -48,7 +62,28 @@ impl ReportUri {
     /// `mailto:` address, or the host of a URI with an authority (`https://host/...`).
     /// `None` when the URI names no host that is a valid domain name.
     pub fn host(&self) -> Option<&Name> {
-        self.host.as_ref()
+        self.host.get_or_init(|| self.decode_host()).as_ref()
+    }
+
+    fn decode_host(&self) -> Option<Name> {
+        let rest = &self.uri[self.scheme_len + 1..];
+        let host_text = if self.is_mailto() {
+            let address = rest.split('?').next().unwrap_or(rest);
+            address.rsplit_once('@').map(|(_, domain)| domain)
+        } else {
+            rest.strip_prefix("//").map(|authority| {
+                let authority = authority.split(['/', '?', '#']).next().unwrap_or(authority);
+                let host_port = authority
+                    .rsplit_once('@')
+                    .map_or(authority, |(_, host)| host);
+                host_port.split(':').next().unwrap_or(host_port)
+            })
+        }?;
+        if host_text.contains('%') {
+            Name::new(&percent_decode(host_text)).ok()
+        } else {
+            Name::new(host_text).ok()
+        }
     }
 }
 
@@ -94,25 +129,11 @@ impl ReportUri {
             };
             n.checked_mul(1u64 << shift)
         });
-        let rest = &uri[scheme_len + 1..];
-        let host_text = if uri[..scheme_len].eq_ignore_ascii_case("mailto") {
-            let address = rest.split('?').next().unwrap_or(rest);
-            address.rsplit_once('@').map(|(_, domain)| domain)
-        } else {
-            rest.strip_prefix("//").map(|authority| {
-                let authority = authority.split(['/', '?', '#']).next().unwrap_or(authority);
-                let host_port = authority
-                    .rsplit_once('@')
-                    .map_or(authority, |(_, host)| host);
-                host_port.split(':').next().unwrap_or(host_port)
-            })
-        };
-        let host = host_text.and_then(|h| Name::new(&percent_decode(h)).ok());
         Some(ReportUri {
             uri: uri.to_owned(),
             scheme_len,
             max_size_bytes,
-            host,
+            host: OnceLock::new(),
         })
     }
 }
@@ -195,6 +216,16 @@ mod tests {
         assert_eq!(bad, [0, 36, 47, 48]);
         let (_, bad) = parse_uri_list(b"mailto:has space@example.com");
         assert_eq!(bad, [0]);
+    }
+
+    #[test]
+    fn equality_ignores_whether_the_host_was_decoded() {
+        let (a, _) = parse_uri_list(b"mailto:r@example.com");
+        let (b, _) = parse_uri_list(b"mailto:r@example.com");
+        assert!(a[0].host().is_some());
+        assert_eq!(a, b);
+        let (c, _) = parse_uri_list(b"mailto:r@example.com!1k");
+        assert_ne!(a[0], c[0]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::discovery::{
     PolicySource, Query,
 };
 use crate::psl::PublicSuffixList;
-use crate::record::{AlignmentMode, Policy, PolicyDefect};
+use crate::record::{AlignmentMode, Policy, PolicyDefect, RecordCache};
 
 /// How many Author Domains one message may make us evaluate by default (RFC 9989 §11.5:
 /// "Limiting the number of Author Domains processed will avoid this risk").
@@ -389,6 +389,8 @@ enum Mode {
 pub struct Verifier {
     mode: Mode,
     max_author_domains: usize,
+    /// Records parsed so far, by their TXT text.
+    records: RecordCache,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -412,6 +414,7 @@ impl Verifier {
         Verifier {
             mode: Mode::TreeWalk,
             max_author_domains: DEFAULT_MAX_AUTHOR_DOMAINS,
+            records: RecordCache::default(),
         }
     }
 
@@ -423,6 +426,7 @@ impl Verifier {
                 sampler: Mutex::new(Box::new(sampler)),
             },
             max_author_domains: DEFAULT_MAX_AUTHOR_DOMAINS,
+            records: RecordCache::default(),
         }
     }
 
@@ -441,6 +445,10 @@ impl Verifier {
         }
     }
 
+    pub(crate) fn record_cache(&self) -> &RecordCache {
+        &self.records
+    }
+
     pub(crate) fn list(&self) -> Option<&PublicSuffixList> {
         match &self.mode {
             Mode::TreeWalk => None,
@@ -454,7 +462,7 @@ impl Verifier {
         resolver: &R,
         author_domain: &Name,
     ) -> DiscoveryOutcome {
-        let mut lookups = Lookups::new(resolver);
+        let mut lookups = Lookups::new(resolver, &self.records);
         self.discover_with(&mut lookups, author_domain).await
     }
 
@@ -479,7 +487,7 @@ impl Verifier {
         resolver: &R,
         domain: &Name,
     ) -> Result<Name, DnsFailure> {
-        Lookups::new(resolver)
+        Lookups::new(resolver, &self.records)
             .organizational_domain(domain, self.list())
             .await
     }
@@ -564,7 +572,7 @@ impl Verifier {
         dkim: &[DkimOutcome],
         policy_regardless: bool,
     ) -> AuthorEvaluation {
-        let mut lookups = Lookups::new(resolver);
+        let mut lookups = Lookups::new(resolver, &self.records);
         let mut evaluation = AuthorEvaluation {
             author_domain: author_domain.clone(),
             result: DmarcResult::None(NoPolicyReason::NoPolicyRecord),
