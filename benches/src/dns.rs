@@ -217,6 +217,17 @@ pub mod peer {
         }
     }
 
+    impl Caches {
+        /// Adds one TXT answer (a parsed record, or an error such as NXDOMAIN) at `name`, kept
+        /// as long as the answers of [`Caches::filled`]: for benches whose scenario mixes
+        /// record types (SPF, DKIM keys, DMARC) in one cache.
+        pub fn insert_txt(&self, name: &str, record: TxtRecord) {
+            let until = Instant::now() + Duration::from_secs(86_400);
+            let key = format!("{}.", name.to_ascii_lowercase()).into_boxed_str();
+            self.txt.insert(key, record, until);
+        }
+    }
+
     /// A `MessageAuthenticator` whose resolver can only reach 127.0.0.1 port 9 (discard,
     /// normally closed) with a 200 ms timeout: should a cache ever miss, the query fails
     /// locally and fast instead of leaving the machine. Call inside a tokio runtime context.
