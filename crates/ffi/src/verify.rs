@@ -478,17 +478,13 @@ pub unsafe extern "C" fn mailproof_check_spf(
         let facade = unsafe { handle(authenticator, "authenticator") }?.facade()?;
         // SAFETY: NULL or NUL-terminated, by the caller's contract.
         let envelope = unsafe { envelope(client_ip, helo, mail_from) }?;
-        // The facade has no SPF-only entry point that runs on the authenticator's own
-        // runtime (which a network resolver's connections are bound to), so verify an
-        // empty message: SPF runs exactly as in a full verification; with no header
-        // there is no DKIM signature and no From, so no DKIM or DMARC lookup is made.
-        let verdict = facade
-            .verify_blocking(&envelope, b"")
+        let spf = facade
+            .check_spf_blocking(&envelope)
             .map_err(|e| runtime_failure(&e))?;
         Ok(Box::into_raw(Box::new(SpfCheck {
-            mail_from: SpfPart::new(&verdict.spf.mail_from),
-            helo: SpfPart::new(&verdict.spf.helo),
-            received_spf: Text::new(verdict.received_spf().to_string()),
+            mail_from: SpfPart::new(&spf.mail_from),
+            helo: SpfPart::new(&spf.helo),
+            received_spf: Text::new(spf.received_spf().to_string()),
         })))
     })
 }

@@ -1,6 +1,6 @@
 //! The verification pipeline: SPF and DKIM concurrently, then DMARC with their outcomes.
 
-use futures_util::future::{join_all, join3};
+use futures_util::future::{join, join_all};
 use mailproof_dkim::{Clock, Policy as DkimPolicy, Scratch, Signature};
 use mailproof_dmarc::{Author, DkimOutcome, FromProblem, PublicSuffixList, SpfOutcome};
 use mailproof_dns::{Answer, LookupError, Name, Resolver, Txt};
@@ -137,15 +137,17 @@ impl<R: Resolver> Authenticator<R> {
     /// [`to_crlf`](crate::to_crlf). A message that does not parse, or has no From or several
     /// From fields, never passes DMARC (see [`Verdict::message_error`] and the DMARC crate's
     /// documentation on Author Domains).
-    #[allow(clippy::too_many_lines)] // the pipeline, in the order it runs
     pub async fn verify(&self, envelope: &Envelope, raw_message: &[u8]) -> Verdict {
-        let parsed = Message::parse(raw_message);
-        let (keys_needed, tags) = match &parsed {
-            Ok(message) => self.signatures(message),
-            Err(_) => (Vec::new(), Vec::new()),
-        };
+        self.run(envelope, None, raw_message).await
+    }
+
+    /// SPF alone, for both identities (HELO and MAIL FROM, concurrently): what an MTA checks
+    /// at `MAIL FROM` time, before the message arrives. Hand the result to
+    /// [`verify_with_spf`](Self::verify_with_spf) once the message is in, so SPF is not
+    /// evaluated twice.
+    pub async fn check_spf(&self, envelope: &Envelope) -> SpfVerdict {
         let resolver = &self.resolver;
-        let (helo, mail_from, answers) = join3(
+        let (helo, mail_from) = join(
             self.spf
                 .verify_helo(resolver, envelope.client_ip, &envelope.helo),
             self.spf.verify_mail_from(
@@ -154,9 +156,48 @@ impl<R: Resolver> Authenticator<R> {
                 &envelope.helo,
                 &envelope.mail_from,
             ),
+        )
+        .await;
+        SpfVerdict { mail_from, helo }
+    }
+
+    /// [`verify`](Self::verify) with SPF already evaluated by [`check_spf`](Self::check_spf)
+    /// for the same `envelope`: DKIM and DMARC run, and `spf` is used as it is (DMARC reads its
+    /// MAIL FROM result; the verdict carries it).
+    pub async fn verify_with_spf(
+        &self,
+        envelope: &Envelope,
+        spf: SpfVerdict,
+        raw_message: &[u8],
+    ) -> Verdict {
+        self.run(envelope, Some(spf), raw_message).await
+    }
+
+    /// The pipeline, in the order it runs; SPF is evaluated unless given.
+    #[allow(clippy::too_many_lines)]
+    async fn run(
+        &self,
+        envelope: &Envelope,
+        spf: Option<SpfVerdict>,
+        raw_message: &[u8],
+    ) -> Verdict {
+        let parsed = Message::parse(raw_message);
+        let (keys_needed, tags) = match &parsed {
+            Ok(message) => self.signatures(message),
+            Err(_) => (Vec::new(), Vec::new()),
+        };
+        let resolver = &self.resolver;
+        let (spf, answers) = join(
+            async {
+                match spf {
+                    Some(spf) => spf,
+                    None => self.check_spf(envelope).await,
+                }
+            },
             join_all(keys_needed.iter().map(|name| resolver.txt(name))),
         )
         .await;
+        let SpfVerdict { mail_from, helo } = spf;
         let keys: Vec<(Name, Result<Answer<Txt>, LookupError>)> =
             keys_needed.into_iter().zip(answers).collect();
 
@@ -297,6 +338,34 @@ impl<R: Resolver> Authenticator<R> {
         envelope: &Envelope,
         raw_message: &[u8],
     ) -> Result<Verdict, crate::Error> {
+        self.block_on(self.verify(envelope, raw_message))
+    }
+
+    /// [`check_spf`](Self::check_spf) for callers without an async runtime, on the same
+    /// runtime as [`verify_blocking`](Self::verify_blocking).
+    ///
+    /// # Errors
+    /// As [`verify_blocking`](Self::verify_blocking).
+    pub fn check_spf_blocking(&self, envelope: &Envelope) -> Result<SpfVerdict, crate::Error> {
+        self.block_on(self.check_spf(envelope))
+    }
+
+    /// [`verify_with_spf`](Self::verify_with_spf) for callers without an async runtime, on the
+    /// same runtime as [`verify_blocking`](Self::verify_blocking).
+    ///
+    /// # Errors
+    /// As [`verify_blocking`](Self::verify_blocking).
+    pub fn verify_with_spf_blocking(
+        &self,
+        envelope: &Envelope,
+        spf: SpfVerdict,
+        raw_message: &[u8],
+    ) -> Result<Verdict, crate::Error> {
+        self.block_on(self.verify_with_spf(envelope, spf, raw_message))
+    }
+
+    /// Runs `future` on the authenticator's own runtime, created on first use.
+    fn block_on<F: Future>(&self, future: F) -> Result<F::Output, crate::Error> {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Err(crate::Error::InsideRuntime);
         }
@@ -309,7 +378,7 @@ impl<R: Resolver> Authenticator<R> {
             let _ = self.runtime.set(runtime);
         }
         let runtime = self.runtime.get().ok_or(crate::Error::InsideRuntime)?;
-        Ok(runtime.block_on(self.verify(envelope, raw_message)))
+        Ok(runtime.block_on(future))
     }
 }
 

@@ -71,6 +71,26 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # SPF at MAIL FROM time
+//! An MTA usually checks SPF while the SMTP session is still at `MAIL FROM`, to reject early.
+//! [`Authenticator::check_spf`] (or [`check_spf_blocking`](Authenticator::check_spf_blocking))
+//! evaluates both identities then; once the message is in,
+//! [`Authenticator::verify_with_spf`] takes that result instead of evaluating SPF again.
+//! ```
+//! # use mailproof::{Authenticator, Envelope};
+//! # use mailproof_dns::{Name, ZoneResolver};
+//! let mut zone = ZoneResolver::new();
+//! zone.add_txt(Name::new("a.example")?, &["v=spf1 ip4:192.0.2.0/24 -all"]);
+//! let authenticator = Authenticator::new(zone, "mx.example.org");
+//! let envelope = Envelope::new("198.51.100.1".parse()?, "client.example", "bounce@a.example");
+//! let spf = authenticator.check_spf_blocking(&envelope)?;
+//! assert_eq!(spf.mail_from.result.as_str(), "fail"); // reject now, or accept and go on:
+//! let message = b"From: x@a.example\r\n\r\nhi\r\n";
+//! let verdict = authenticator.verify_with_spf_blocking(&envelope, spf, message)?;
+//! assert_eq!(verdict.spf.mail_from.result.as_str(), "fail");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Messages that do not parse, and odd From fields
 //! A message whose header block exceeds the parser's limits still gets SPF; DKIM finds no
 //! signature; DMARC is *permerror* ("no usable From"). A message with no From, with several

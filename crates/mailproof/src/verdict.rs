@@ -73,6 +73,13 @@ pub struct SpfVerdict {
     pub helo: SpfOutput,
 }
 
+impl SpfVerdict {
+    /// The `Received-SPF` header field for the MAIL FROM identity (RFC 7208 §9.1).
+    pub fn received_spf(&self) -> ReceivedSpf {
+        self.mail_from.received_spf()
+    }
+}
+
 /// One DKIM-Signature field's outcome.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -153,7 +160,7 @@ impl Verdict {
 
     /// The `Received-SPF` header field for the MAIL FROM identity (RFC 7208 §9.1).
     pub fn received_spf(&self) -> ReceivedSpf {
-        self.spf.mail_from.received_spf()
+        self.spf.received_spf()
     }
 
     /// The Authentication-Results header field (RFC 8601) for this verdict: `spf` for MAIL

@@ -198,3 +198,64 @@ async fn forged_results_are_removed() {
     assert!(mailproof::upstream_results(&message, "mx.test").is_empty());
     assert_eq!(mailproof::upstream_results(&message, "other.test").len(), 1);
 }
+
+#[tokio::test]
+async fn spf_checked_at_mail_from_time_is_reused_for_the_message() {
+    let authenticator = authenticator();
+    // SPF alone, before DATA: both identities, as a full verification computes them.
+    let spf = authenticator.check_spf(&envelope("203.0.113.1")).await;
+    assert_eq!(spf.mail_from.result.as_str(), "pass");
+    assert_eq!(spf.mail_from.domain, "a.example");
+    assert_eq!(spf.helo.domain, "mail.a.example");
+    assert_eq!(spf.helo.result.as_str(), "none");
+
+    let message = b"From: x@a.example\r\nSubject: s\r\n\r\nbody\r\n";
+    let full = authenticator
+        .verify(&envelope("203.0.113.1"), message)
+        .await;
+    let reused = authenticator
+        .verify_with_spf(&envelope("203.0.113.1"), spf.clone(), message)
+        .await;
+    assert_eq!(
+        reused.spf.mail_from.result, full.spf.mail_from.result,
+        "same SPF as a full verification"
+    );
+    assert!(reused.dmarc.result().is_pass(), "DMARC passes through SPF");
+    assert_eq!(
+        reused.authentication_results().to_string(),
+        full.authentication_results().to_string()
+    );
+
+    // The given SPF outcome is used as it is, not evaluated again: from another client
+    // address a fresh evaluation fails, the reused one still passes.
+    let elsewhere = authenticator
+        .verify_with_spf(&envelope("198.51.100.7"), spf, message)
+        .await;
+    assert_eq!(elsewhere.spf.mail_from.result.as_str(), "pass");
+    let fresh = authenticator
+        .verify(&envelope("198.51.100.7"), message)
+        .await;
+    assert_eq!(fresh.spf.mail_from.result.as_str(), "fail");
+    assert!(!fresh.dmarc.result().is_pass());
+}
+
+#[test]
+fn spf_alone_with_the_blocking_api() {
+    let authenticator = authenticator();
+    let spf = authenticator
+        .check_spf_blocking(&envelope("198.51.100.7"))
+        .unwrap();
+    assert_eq!(spf.mail_from.result.as_str(), "fail");
+    let verdict = authenticator
+        .verify_with_spf_blocking(
+            &envelope("198.51.100.7"),
+            spf,
+            &signed(b"From: x@a.example\r\n\r\nbody\r\n"),
+        )
+        .unwrap();
+    assert_eq!(verdict.spf.mail_from.result.as_str(), "fail");
+    assert!(
+        verdict.dmarc.result().is_pass(),
+        "DMARC passes through DKIM"
+    );
+}
