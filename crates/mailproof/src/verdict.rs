@@ -4,10 +4,7 @@
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use mailproof_dkim::{
-    DkimResult, FailReason, NeutralReason, PermErrorReason, PolicyReason, SignatureResult, Status,
-    TempErrorReason,
-};
+use mailproof_dkim::{DkimResult, SignatureResult, Status};
 use mailproof_dmarc::{
     AlignmentOutcome, AppliedPolicy, DmarcResult, Evaluation, FromProblem, Mechanism,
     NoPolicyReason, Policy, PolicyAdjustment, PolicyDefect, PolicySource, PolicyTag,
@@ -279,60 +276,13 @@ pub(crate) fn describe_dkim(status: &Status) -> String {
             }
             text
         }
-        Status::Fail(FailReason::BodyHashMismatch) => {
-            "body hash mismatch: the body was changed after signing".into()
-        }
-        Status::Fail(FailReason::SignatureMismatch) => {
-            "signature mismatch: a signed header field was changed, or the key does not match"
-                .into()
-        }
-        Status::Neutral(NeutralReason::NotEvaluated { limit }) => {
-            format!("not evaluated: only the first {limit} signatures are checked")
-        }
-        Status::Policy(reason) => match reason {
-            PolicyReason::AlgorithmNotAllowed(algorithm) => {
-                format!("{algorithm} is not accepted (RFC 8301)")
-            }
-            PolicyReason::KeyTooSmall { bits, minimum } => {
-                format!("{bits}-bit key is below the {minimum}-bit minimum")
-            }
-            PolicyReason::BodyLengthNotAllowed => "l= signatures are not accepted".into(),
-            PolicyReason::RequiredHeaderNotSigned { name } => {
-                format!("required header field {name} is not signed")
-            }
-            other => format!("refused by policy: {other:?}"),
-        },
-        Status::TempError(TempErrorReason::KeyLookup(error)) => {
-            format!("key lookup failed: {error}")
-        }
-        Status::PermError(reason) => match reason {
-            PermErrorReason::Syntax(error) => format!("signature does not parse: {error}"),
-            PermErrorReason::FromNotSigned => "h= does not include From".into(),
-            PermErrorReason::IdentityOutsideDomain => "i= is not within d=".into(),
-            PermErrorReason::Expired { expires_at, now } => {
-                format!("signature expired at {expires_at} (now {now})")
-            }
-            PermErrorReason::SignedInFuture { signed_at, now } => {
-                format!("signed in the future at {signed_at} (now {now})")
-            }
-            PermErrorReason::InvalidKeyName => "s= and d= do not form a DNS name".into(),
-            PermErrorReason::KeyNotFound => "no key record published".into(),
-            PermErrorReason::KeyRecord(error) => format!("key record is invalid: {error:?}"),
-            PermErrorReason::KeyRevoked => "key revoked (empty p=)".into(),
-            PermErrorReason::KeyTypeMismatch => "key type does not match a=".into(),
-            PermErrorReason::HashNotAllowedByKey => "key record's h= forbids this hash".into(),
-            PermErrorReason::ServiceNotAllowed => "key record's s= excludes email".into(),
-            PermErrorReason::StrictIdentityViolated => {
-                "key record has t=s but i= is a subdomain of d=".into()
-            }
-            PermErrorReason::KeyUnusable => "key cannot be used with this algorithm".into(),
-            PermErrorReason::BodyLengthExceedsBody {
-                body_length,
-                canonical_body_length,
-            } => format!("l={body_length} exceeds the {canonical_body_length}-octet body"),
-            other => format!("{other:?}"),
-        },
-        other => format!("{:?}", other.result()),
+        Status::Fail(reason) => reason.to_string(),
+        Status::Neutral(reason) => reason.to_string(),
+        Status::Policy(reason) => reason.to_string(),
+        Status::TempError(reason) => reason.to_string(),
+        Status::PermError(reason) => reason.to_string(),
+        // A result this crate does not know yet: the DKIM crate's own wording.
+        other => other.to_string(),
     }
 }
 
