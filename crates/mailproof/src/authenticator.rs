@@ -3,7 +3,7 @@
 use futures_util::future::{join, join_all};
 use mailproof_dkim::{Clock, Policy as DkimPolicy, Scratch, Signature};
 use mailproof_dmarc::{Author, DkimOutcome, FromProblem, PublicSuffixList, SpfOutcome};
-use mailproof_dns::{Answer, LookupError, Name, Resolver, Txt};
+use mailproof_dns::{Answer, FailureKind, LookupError, Name, RecordType, Resolver, Txt};
 use mailproof_message::{FromAuthors, Message, author_domain, parse_address_list};
 
 use crate::verdict::{
@@ -207,9 +207,19 @@ impl<R: Resolver> Authenticator<R> {
                 let results = self.dkim.verify_with_keys(
                     message,
                     &mut |name| {
-                        keys.iter()
-                            .find(|(n, _)| n == name)
-                            .map_or(Ok(Answer::NxDomain { ttl_seconds: 0 }), |(_, a)| a.clone())
+                        // A name not fetched can only come from the clock crossing a
+                        // signature's t= or x= since the key names were chosen: a temporary
+                        // error, right on a retry, never a made-up answer.
+                        keys.iter().find(|(n, _)| n == name).map_or_else(
+                            || {
+                                Err(LookupError::new(
+                                    FailureKind::Other,
+                                    name.clone(),
+                                    RecordType::Txt,
+                                ))
+                            },
+                            |(_, a)| a.clone(),
+                        )
                     },
                     &mut Scratch::new(),
                 );
@@ -294,28 +304,15 @@ impl<R: Resolver> Authenticator<R> {
         }
     }
 
-    /// The key names the DKIM signatures need (distinct, in order) and each field's tags.
+    /// The key names the DKIM signatures need (distinct, in order; none for a signature that
+    /// fails a check not needing its key) and each field's tags.
     fn signatures(&self, message: &Message<'_>) -> (Vec<Name>, Vec<SignatureTags>) {
-        let mut names: Vec<Name> = Vec::new();
-        let mut tags = Vec::new();
-        for (index, header) in message
+        let tags = message
             .headers()
             .filter(|h| h.is("DKIM-Signature"))
-            .enumerate()
-        {
-            tags.push(SignatureTags::from_field(header.value()));
-            if index >= self.dkim.policy.max_signatures {
-                continue;
-            }
-            if let Some(name) = Signature::parse(header.value())
-                .ok()
-                .and_then(|s| s.key_name())
-                && !names.contains(&name)
-            {
-                names.push(name);
-            }
-        }
-        (names, tags)
+            .map(|h| SignatureTags::from_field(h.value()))
+            .collect();
+        (self.dkim.key_names(message), tags)
     }
 }
 

@@ -259,3 +259,26 @@ fn spf_alone_with_the_blocking_api() {
         "DMARC passes through DKIM"
     );
 }
+
+#[tokio::test]
+async fn no_key_lookup_for_a_signature_that_fails_before_its_key_matters() {
+    let message = signed(b"From: x@a.example\r\n\r\nbody\r\n");
+    // An hour before the signature's t=: signed in the future, whatever the key says.
+    let verdict = Authenticator::new(zone().0, "mx.test")
+        .with_clock(Clock::Fixed(NOW - 3600))
+        .verify(&envelope("203.0.113.1"), &message)
+        .await;
+    assert_eq!(verdict.dkim[0].result.result().as_str(), "permerror");
+    assert!(
+        verdict.dkim[0].reason.starts_with("signed in the future"),
+        "{}",
+        verdict.dkim[0].reason
+    );
+    assert!(verdict.dkim[0].key.is_none(), "no key record was fetched");
+    // At the right time the same signature fetches its key and passes.
+    let verdict = authenticator()
+        .verify(&envelope("203.0.113.1"), &message)
+        .await;
+    assert!(verdict.dkim[0].key.is_some());
+    assert_eq!(verdict.dkim[0].result.result().as_str(), "pass");
+}
