@@ -1,6 +1,8 @@
 //! A TTL-respecting, size-bounded answer cache shared across threads.
 
+use std::borrow::Borrow;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -60,6 +62,78 @@ struct Entry {
 
 type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
 
+/// What an answer is cached under: the type and name asked for, or for PTR the address (its
+/// reverse name is a function of it, so no name needs to be built to look one up).
+#[derive(Clone, Debug)]
+enum Key {
+    Name(RecordType, Name),
+    Ptr(IpAddr),
+}
+
+/// A key as the cache compares and hashes it, borrowed: lookups build one of these from the
+/// caller's `&Name` instead of cloning the name into a [`Key`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum KeyRef<'a> {
+    Name(RecordType, &'a str),
+    Ptr(IpAddr),
+}
+
+/// The one view both [`Key`] and a borrowed lookup give of a key, so the map (which stores
+/// `Key`) can be searched with a `&dyn AsKeyRef` that owns nothing (`Key: Borrow<dyn
+/// AsKeyRef>`). Equality and hashing go through [`KeyRef`] on both sides, so they agree.
+trait AsKeyRef {
+    fn key_ref(&self) -> KeyRef<'_>;
+}
+
+impl AsKeyRef for Key {
+    fn key_ref(&self) -> KeyRef<'_> {
+        match self {
+            Key::Name(record_type, name) => KeyRef::Name(*record_type, name.as_str()),
+            Key::Ptr(ip) => KeyRef::Ptr(*ip),
+        }
+    }
+}
+
+impl AsKeyRef for KeyRef<'_> {
+    fn key_ref(&self) -> KeyRef<'_> {
+        *self
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.key_ref() == other.key_ref()
+    }
+}
+
+impl Eq for Key {}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key_ref().hash(state);
+    }
+}
+
+impl PartialEq for dyn AsKeyRef + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.key_ref() == other.key_ref()
+    }
+}
+
+impl Eq for dyn AsKeyRef + '_ {}
+
+impl Hash for dyn AsKeyRef + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key_ref().hash(state);
+    }
+}
+
+impl<'a> Borrow<dyn AsKeyRef + 'a> for Key {
+    fn borrow(&self) -> &(dyn AsKeyRef + 'a) {
+        self
+    }
+}
+
 /// Keeps answers of the inner resolver for as long as their TTL allows, bounded in number.
 ///
 /// Records, NODATA and NXDOMAIN answers are cached (RFC 2308 negative caching); failures
@@ -89,7 +163,7 @@ type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
 pub struct CachingResolver<R> {
     inner: R,
     config: CacheConfig,
-    entries: Arc<Mutex<LruCache<(RecordType, Name), Entry>>>,
+    entries: Arc<Mutex<LruCache<Key, Entry>>>,
     clock: Clock,
 }
 
@@ -145,13 +219,15 @@ impl<R> CachingResolver<R> {
         self.lock().clear();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<(RecordType, Name), Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<Key, Entry>> {
         // A panic while holding the lock cannot leave an entry half-written (each operation
         // is one LruCache call), so a poisoned cache is still consistent.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn get(&self, key: &(RecordType, Name)) -> Option<Cached> {
+    /// The cached answer for `key`, its TTL counted down; one clock read, no allocation.
+    fn get(&self, key: KeyRef<'_>) -> Option<Cached> {
+        let key: &dyn AsKeyRef = &key;
         let now = (self.clock)();
         let mut entries = self.lock();
         let entry = entries.get(key)?;
@@ -169,15 +245,15 @@ impl<R> CachingResolver<R> {
             u32::try_from(left).unwrap_or(ttl)
         };
         Some(match answer {
-            Cached::Txt(a) => Cached::Txt(a.clone().with_ttl(lower(a.ttl_seconds()))),
-            Cached::A(a) => Cached::A(a.clone().with_ttl(lower(a.ttl_seconds()))),
-            Cached::Aaaa(a) => Cached::Aaaa(a.clone().with_ttl(lower(a.ttl_seconds()))),
-            Cached::Mx(a) => Cached::Mx(a.clone().with_ttl(lower(a.ttl_seconds()))),
-            Cached::Ptr(a) => Cached::Ptr(a.clone().with_ttl(lower(a.ttl_seconds()))),
+            Cached::Txt(a) => Cached::Txt(lowered(a, lower)),
+            Cached::A(a) => Cached::A(lowered(a, lower)),
+            Cached::Aaaa(a) => Cached::Aaaa(lowered(a, lower)),
+            Cached::Mx(a) => Cached::Mx(lowered(a, lower)),
+            Cached::Ptr(a) => Cached::Ptr(lowered(a, lower)),
         })
     }
 
-    fn put<T>(&self, key: (RecordType, Name), answer: &Answer<T>, wrap: impl FnOnce() -> Cached) {
+    fn put<T>(&self, key: Key, answer: &Answer<T>, wrap: impl FnOnce() -> Cached) {
         let limit = if answer.is_void() {
             self.config.max_negative_ttl
         } else {
@@ -197,14 +273,20 @@ impl<R> CachingResolver<R> {
     }
 }
 
+/// `answer` with its TTL replaced by `lower(ttl)`.
+fn lowered<T>(answer: Answer<T>, lower: impl Fn(u32) -> u32) -> Answer<T> {
+    let ttl = lower(answer.ttl_seconds());
+    answer.with_ttl(ttl)
+}
+
 macro_rules! cached_lookup {
-    ($self:ident, $key:expr, $variant:ident, $lookup:expr) => {{
-        let key = $key;
-        if let Some(Cached::$variant(answer)) = $self.get(&key) {
+    ($self:ident, $key:expr, $owned:expr, $variant:ident, $lookup:expr) => {{
+        if let Some(Cached::$variant(answer)) = $self.get($key) {
             return Ok(answer);
         }
         let answer = $lookup.await?;
-        $self.put(key, &answer, || Cached::$variant(answer.clone()));
+        // Only a miss makes an owned key.
+        $self.put($owned, &answer, || Cached::$variant(answer.clone()));
         Ok(answer)
     }};
 }
@@ -213,20 +295,28 @@ impl<R: Resolver> Resolver for CachingResolver<R> {
     async fn txt(&self, name: &Name) -> Result<Answer<Txt>, LookupError> {
         cached_lookup!(
             self,
-            (RecordType::Txt, name.clone()),
+            KeyRef::Name(RecordType::Txt, name.as_str()),
+            Key::Name(RecordType::Txt, name.clone()),
             Txt,
             self.inner.txt(name)
         )
     }
 
     async fn a(&self, name: &Name) -> Result<Answer<Ipv4Addr>, LookupError> {
-        cached_lookup!(self, (RecordType::A, name.clone()), A, self.inner.a(name))
+        cached_lookup!(
+            self,
+            KeyRef::Name(RecordType::A, name.as_str()),
+            Key::Name(RecordType::A, name.clone()),
+            A,
+            self.inner.a(name)
+        )
     }
 
     async fn aaaa(&self, name: &Name) -> Result<Answer<Ipv6Addr>, LookupError> {
         cached_lookup!(
             self,
-            (RecordType::Aaaa, name.clone()),
+            KeyRef::Name(RecordType::Aaaa, name.as_str()),
+            Key::Name(RecordType::Aaaa, name.clone()),
             Aaaa,
             self.inner.aaaa(name)
         )
@@ -235,19 +325,15 @@ impl<R: Resolver> Resolver for CachingResolver<R> {
     async fn mx(&self, name: &Name) -> Result<Answer<Mx>, LookupError> {
         cached_lookup!(
             self,
-            (RecordType::Mx, name.clone()),
+            KeyRef::Name(RecordType::Mx, name.as_str()),
+            Key::Name(RecordType::Mx, name.clone()),
             Mx,
             self.inner.mx(name)
         )
     }
 
     async fn ptr(&self, ip: IpAddr) -> Result<Answer<Name>, LookupError> {
-        cached_lookup!(
-            self,
-            (RecordType::Ptr, Name::reverse(ip)),
-            Ptr,
-            self.inner.ptr(ip)
-        )
+        cached_lookup!(self, KeyRef::Ptr(ip), Key::Ptr(ip), Ptr, self.inner.ptr(ip))
     }
 }
 

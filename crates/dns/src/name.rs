@@ -1,8 +1,10 @@
 //! Validated DNS names.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// Longest name in presentation form without the trailing dot: 255 octets on the wire
 /// (RFC 1035 §2.3.4) is 253 characters of text.
@@ -24,6 +26,9 @@ const MAX_LABEL_LEN: usize = 63;
 ///   `:`, `/`, `%` or space, which the DNS allows in labels and SPF macro expansion can
 ///   produce (RFC 7208 §7). Control characters and the DEL octet are refused.
 ///
+/// Cloning is cheap: the text is shared (one reference-count increment, no allocation), so
+/// traces, cache keys and results can hold names freely.
+///
 /// # Example
 /// ```
 /// use mailproof_dns::Name;
@@ -34,7 +39,7 @@ const MAX_LABEL_LEN: usize = 63;
 /// # Ok::<(), mailproof_dns::NameError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Name(Box<str>);
+pub struct Name(Arc<str>);
 
 /// Why text could not be made into a [`Name`].
 ///
@@ -91,6 +96,14 @@ impl Name {
     /// # Errors
     /// [`NameError`] says what is wrong and where.
     pub fn from_bytes(text: &[u8]) -> Result<Name, NameError> {
+        match Name::plain_ascii(text) {
+            Some(name) => Ok(name),
+            None => Name::from_bytes_general(text),
+        }
+    }
+
+    /// Every rule of the type's documentation, with precise errors.
+    fn from_bytes_general(text: &[u8]) -> Result<Name, NameError> {
         let trimmed = match text {
             [rest @ .., b'.'] => rest,
             _ => text,
@@ -103,10 +116,7 @@ impl Name {
             return Err(NameError::InvalidCharacter { offset });
         }
         let normalized = if trimmed.is_ascii() {
-            let mut s = String::with_capacity(trimmed.len());
-            // Every byte is ASCII, so each maps to one char.
-            s.extend(trimmed.iter().map(|&b| char::from(b.to_ascii_lowercase())));
-            s
+            trimmed.to_ascii_lowercase()
         } else {
             let text = std::str::from_utf8(trimmed).map_err(|e| NameError::InvalidCharacter {
                 offset: e.valid_up_to(),
@@ -115,24 +125,46 @@ impl Name {
                 .map_err(|_| NameError::Idna)?;
             // UTS #46 may map a label to nothing (e.g. a lone soft hyphen): check again.
             check_labels_not_empty(ascii.as_bytes())?;
-            ascii.to_ascii_lowercase()
+            ascii.to_ascii_lowercase().into_bytes()
         };
-        let mut offset = 0;
-        for label in normalized.split('.') {
-            if label.len() > MAX_LABEL_LEN {
-                return Err(NameError::LabelTooLong {
-                    offset,
-                    length: label.len(),
-                });
+        check_lengths(&normalized)?;
+        // Only ASCII remains (A-labels), so this never fails.
+        let text = std::str::from_utf8(&normalized).map_err(|e| NameError::InvalidCharacter {
+            offset: e.valid_up_to(),
+        })?;
+        Ok(Name(Arc::from(text)))
+    }
+
+    /// The fast path of [`Name::from_bytes`] for the common case, in one pass and one
+    /// allocation: printable ASCII, labels of 1–63 octets, at most 253 octets without the
+    /// optional trailing dot. `None` for anything else (errors, Unicode), which the general
+    /// path then handles — so both paths accept and build exactly the same names.
+    fn plain_ascii(text: &[u8]) -> Option<Name> {
+        let trimmed = text.strip_suffix(b".").unwrap_or(text);
+        if trimmed.is_empty() || trimmed.len() > MAX_NAME_LEN {
+            return None;
+        }
+        let mut lower = [0u8; MAX_NAME_LEN];
+        let mut label_length = 0;
+        for (slot, &byte) in lower.iter_mut().zip(trimmed) {
+            if byte == b'.' {
+                if label_length == 0 {
+                    return None;
+                }
+                label_length = 0;
+            } else {
+                if !(0x20..0x7f).contains(&byte) || label_length == MAX_LABEL_LEN {
+                    return None;
+                }
+                label_length += 1;
             }
-            offset += label.len() + 1;
+            *slot = byte.to_ascii_lowercase();
         }
-        if normalized.len() > MAX_NAME_LEN {
-            return Err(NameError::NameTooLong {
-                length: normalized.len(),
-            });
+        if label_length == 0 {
+            return None;
         }
-        Ok(Name(normalized.into_boxed_str()))
+        let text = std::str::from_utf8(&lower[..trimmed.len()]).ok()?;
+        Some(Name(Arc::from(text)))
     }
 
     /// The name reverse lookups query for `ip`: `d.c.b.a.in-addr.arpa` for IPv4, 32 nibbles
@@ -161,7 +193,7 @@ impl Name {
                 s.push_str("ip6.arpa");
             }
         }
-        Name(s.into_boxed_str())
+        Name(Arc::from(s))
     }
 
     /// The name as text: lower case, A-labels, no trailing dot.
@@ -183,7 +215,7 @@ impl Name {
     pub fn parent(&self) -> Option<Name> {
         self.0
             .split_once('.')
-            .map(|(_, rest)| Name(rest.to_owned().into_boxed_str()))
+            .map(|(_, rest)| Name(Arc::from(rest)))
     }
 
     /// The name made of the rightmost `count` labels, or `None` when the name has fewer.
@@ -208,7 +240,7 @@ impl Name {
                 .nth(skip - 1)
                 .map_or(0, |(index, _)| index + 1)
         };
-        Some(Name(self.0[start..].to_owned().into_boxed_str()))
+        Some(Name(Arc::from(&self.0[start..])))
     }
 
     /// True when `self` equals `other` or lies below it (`mail.example.com` is within
@@ -233,6 +265,26 @@ impl Name {
         text.push_str(&self.0);
         Name::new(&text)
     }
+}
+
+/// Label lengths (63 at most) and the name's length (253 at most), on normalized text.
+fn check_lengths(normalized: &[u8]) -> Result<(), NameError> {
+    let mut offset = 0;
+    for label in normalized.split(|&b| b == b'.') {
+        if label.len() > MAX_LABEL_LEN {
+            return Err(NameError::LabelTooLong {
+                offset,
+                length: label.len(),
+            });
+        }
+        offset += label.len() + 1;
+    }
+    if normalized.len() > MAX_NAME_LEN {
+        return Err(NameError::NameTooLong {
+            length: normalized.len(),
+        });
+    }
+    Ok(())
 }
 
 fn check_labels_not_empty(text: &[u8]) -> Result<(), NameError> {
@@ -269,6 +321,14 @@ impl TryFrom<&str> for Name {
 
 impl AsRef<str> for Name {
     fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A name borrows as its text, so maps keyed by [`Name`] can be searched with a `&str`
+/// (equal names have equal text, and hash alike).
+impl Borrow<str> for Name {
+    fn borrow(&self) -> &str {
         &self.0
     }
 }
@@ -349,6 +409,51 @@ mod tests {
             Name::from_bytes(b"a\xffb"),
             Err(NameError::InvalidCharacter { offset: 1 })
         );
+    }
+
+    proptest::proptest! {
+        /// The one-pass ASCII path builds exactly the names the general path builds.
+        #[test]
+        fn fast_path_agrees_with_general_path(
+            text in "([a-zA-Z0-9_ ./:-]|\\.|\\x7f|\\x01|é){0,70}",
+            long_label in 0..70usize,
+            repeat in 1..40usize,
+        ) {
+            for candidate in [
+                text.clone(),
+                format!("{}.{text}", "x".repeat(long_label)),
+                [text.as_str(); 8][..repeat.min(8)].join("."),
+                format!("{}{text}", "ab.".repeat(repeat * 2)),
+            ] {
+                if let Some(fast) = Name::plain_ascii(candidate.as_bytes()) {
+                    proptest::prop_assert_eq!(
+                        Ok(fast),
+                        Name::from_bytes_general(candidate.as_bytes()),
+                        "{:?}", candidate
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fast_path_covers_the_common_names() {
+        for text in [
+            "example.com",
+            "Example.COM.",
+            "_spf.example.com",
+            "a b.example",
+        ] {
+            assert!(Name::plain_ascii(text.as_bytes()).is_some(), "{text}");
+        }
+        let max_label = format!("{}.com", "a".repeat(63));
+        assert!(Name::plain_ascii(max_label.as_bytes()).is_some());
+        let long_label = format!("{}.com", "a".repeat(64));
+        assert!(Name::plain_ascii(long_label.as_bytes()).is_none());
+        let max_name = ["a".repeat(63).as_str(); 4].join(".")[..253].to_owned();
+        assert!(!max_name.ends_with('.'));
+        assert!(Name::plain_ascii(max_name.as_bytes()).is_some());
+        assert!(Name::plain_ascii(format!("{max_name}a").as_bytes()).is_none());
     }
 
     #[test]
