@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use mailproof_dns::{Answer, LookupError, Mx, Name, RecordType, Resolver, Txt};
@@ -87,39 +87,85 @@ pub struct Verifier {
 /// The most parsed records a [`RecordCache`] holds; when full it starts over.
 const RECORD_CACHE_CAPACITY: usize = 1024;
 
+/// How many recently seen TXT answers the cache recognizes by identity.
+const RECENT_ANSWERS: usize = 16;
+
 /// Parsed SPF records keyed by their exact text, so evaluations parse each record once.
 ///
 /// Keying by the bytes is safe: the resolver (and its cache) decides which text is current,
 /// and equal text always parses to the same record. Bounded: when full, it is emptied.
+///
+/// In front of the text map sits a short list of the TXT answers seen last, recognized by
+/// identity: a caching resolver hands out the same shared record list (`Arc<[Txt]>`) on
+/// every hit, and while the list holds a [`Weak`] to that allocation, no other allocation
+/// can have its address, so an equal pointer means the very same, immutable, records. A hit
+/// there costs a few pointer comparisons instead of hashing the record's text.
 #[derive(Clone, Default)]
-struct RecordCache(Arc<Mutex<RecordMap>>);
+struct RecordCache(Arc<Mutex<RecordCacheInner>>);
 
-/// Record text to the record parsed from it.
-type RecordMap = HashMap<Box<[u8]>, Arc<Record>>;
+#[derive(Default)]
+struct RecordCacheInner {
+    /// Record text to the record parsed from it.
+    by_text: HashMap<Box<[u8]>, Arc<Record>>,
+    /// Recently seen answers: (the answer's records, which of them is the SPF record, it
+    /// parsed), replaced round-robin.
+    recent: Vec<(Weak<[Txt]>, usize, Arc<Record>)>,
+    next_recent: usize,
+}
 
 impl fmt::Debug for RecordCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let len = self.0.lock().map_or(0, |records| records.len());
+        let len = self.0.lock().map_or(0, |inner| inner.by_text.len());
         f.debug_struct("RecordCache").field("len", &len).finish()
     }
 }
 
 impl RecordCache {
     /// The parsed record for `text`, from the cache or parsed now (errors are not cached).
+    #[cfg(test)]
     fn parse(&self, text: &[u8]) -> Result<Arc<Record>, ParseError> {
-        if let Ok(records) = self.0.lock()
-            && let Some(record) = records.get(text)
-        {
-            return Ok(Arc::clone(record));
+        let answer: Arc<[Txt]> = Arc::new([Txt::new(text)]);
+        self.parse_answer(&answer, 0)
+    }
+
+    /// The parsed record for `answer[index]`, from the cache or parsed now (errors are not
+    /// cached).
+    fn parse_answer(&self, answer: &Arc<[Txt]>, index: usize) -> Result<Arc<Record>, ParseError> {
+        let text = answer.get(index).map_or(&[][..], Txt::as_bytes);
+        let address = Arc::as_ptr(answer).cast::<u8>();
+        if let Ok(mut inner) = self.0.lock() {
+            let seen = inner.recent.iter().find(|(weak, i, _)| {
+                *i == index && std::ptr::eq(weak.as_ptr().cast::<u8>(), address)
+            });
+            if let Some((_, _, record)) = seen {
+                return Ok(Arc::clone(record));
+            }
+            if let Some(record) = inner.by_text.get(text).cloned() {
+                inner.remember(answer, index, &record);
+                return Ok(record);
+            }
         }
         let record = Arc::new(Record::parse(text)?);
-        if let Ok(mut records) = self.0.lock() {
-            if records.len() >= RECORD_CACHE_CAPACITY {
-                records.clear();
+        if let Ok(mut inner) = self.0.lock() {
+            if inner.by_text.len() >= RECORD_CACHE_CAPACITY {
+                inner.by_text.clear();
             }
-            records.insert(text.into(), Arc::clone(&record));
+            inner.by_text.insert(text.into(), Arc::clone(&record));
+            inner.remember(answer, index, &record);
         }
         Ok(record)
+    }
+}
+
+impl RecordCacheInner {
+    fn remember(&mut self, answer: &Arc<[Txt]>, index: usize, record: &Arc<Record>) {
+        let entry = (Arc::downgrade(answer), index, Arc::clone(record));
+        if self.recent.len() < RECENT_ANSWERS {
+            self.recent.push(entry);
+        } else if let Some(slot) = self.recent.get_mut(self.next_recent) {
+            *slot = entry;
+        }
+        self.next_recent = (self.next_recent + 1) % RECENT_ANSWERS;
     }
 }
 
@@ -380,7 +426,13 @@ impl<R: Resolver> Evaluation<'_, R> {
         // Frames waiting for an include they started to finish.
         let mut suspended: Vec<Frame> = Vec::new();
         loop {
-            let (mut result, mut reason) = match self.step(&mut current).await {
+            // Terms that need no DNS are evaluated without entering (and building) the
+            // asynchronous `step`.
+            let step = match self.step_local(&mut current) {
+                Some(step) => step,
+                None => self.step(&mut current).await,
+            };
+            let (mut result, mut reason) = match step {
                 FrameStep::Continue => continue,
                 FrameStep::Include(child) => {
                     suspended.push(std::mem::replace(&mut current, child));
@@ -437,6 +489,37 @@ impl<R: Resolver> Evaluation<'_, R> {
                 }
             }
         }
+    }
+
+    /// Evaluates the next term of `frame` when it needs no DNS query: a modifier (which acts
+    /// only once the mechanisms are exhausted), `all`, `ip4` or `ip6`. `None` leaves the
+    /// term to [`Evaluation::step`].
+    fn step_local(&mut self, frame: &mut Frame) -> Option<FrameStep> {
+        let term = frame.record.terms().get(frame.next_term)?;
+        let matched = match term {
+            // Modifiers act after the mechanisms (redirect) or on fail (exp); unknown ones
+            // are ignored (§6).
+            Term::Modifier(_) => None,
+            Term::Directive(directive) => Some(self.local_match(&directive.mechanism)?),
+        };
+        frame.next_term += 1;
+        Some(match (matched, term) {
+            (Some(true), Term::Directive(directive)) => {
+                self.note_term(&frame.domain, term, TermOutcome::Matched);
+                FrameStep::Done(
+                    qualifier_result(directive.qualifier),
+                    Reason::Matched {
+                        domain: frame.domain.clone(),
+                        directive: directive.clone(),
+                    },
+                )
+            }
+            (Some(_), _) => {
+                self.note_term(&frame.domain, term, TermOutcome::NotMatched);
+                FrameStep::Continue
+            }
+            (None, _) => FrameStep::Continue,
+        })
     }
 
     /// Evaluates the next term of `frame` (§4.6.2, §4.7, §6.1).
@@ -561,24 +644,35 @@ impl<R: Resolver> Evaluation<'_, R> {
         }
     }
 
-    /// Whether a mechanism other than `include` matches (§5).
-    async fn matches(&mut self, directive: &Directive, domain: &Name) -> Step<bool> {
-        match &directive.mechanism {
-            Mechanism::All => Ok(true),
+    /// Whether `all`, `ip4` or `ip6` matches (§5.1, §5.6); `None` for the mechanisms that
+    /// need DNS.
+    fn local_match(&self, mechanism: &Mechanism) -> Option<bool> {
+        match mechanism {
+            Mechanism::All => Some(true),
             Mechanism::Ip4 {
                 network,
                 prefix_length,
-            } => Ok(match self.ip {
+            } => Some(match self.ip {
                 IpAddr::V4(ip) => in_network_v4(ip, *network, prefix_length.unwrap_or(32)),
                 IpAddr::V6(_) => false,
             }),
             Mechanism::Ip6 {
                 network,
                 prefix_length,
-            } => Ok(match self.ip {
+            } => Some(match self.ip {
                 IpAddr::V6(ip) => in_network_v6(ip, *network, prefix_length.unwrap_or(128)),
                 IpAddr::V4(_) => false,
             }),
+            _ => None,
+        }
+    }
+
+    /// Whether a mechanism other than `include` matches (§5).
+    async fn matches(&mut self, directive: &Directive, domain: &Name) -> Step<bool> {
+        if let Some(matched) = self.local_match(&directive.mechanism) {
+            return Ok(matched);
+        }
+        match &directive.mechanism {
             Mechanism::A { domain: spec, cidr } => {
                 self.count_dns_term()?;
                 let Some(target) = self.target_or_void(spec.as_ref(), domain).await? else {
@@ -615,8 +709,12 @@ impl<R: Resolver> Evaluation<'_, R> {
                 }
                 Ok(!answer.is_void())
             }
-            // Handled by `step`, which pushes a frame; never a simple match.
-            Mechanism::Include { .. } => Ok(false),
+            // `include` is handled by `step`, which pushes a frame; the others by
+            // `local_match`.
+            Mechanism::Include { .. }
+            | Mechanism::All
+            | Mechanism::Ip4 { .. }
+            | Mechanism::Ip6 { .. } => Ok(false),
         }
     }
 
@@ -852,11 +950,14 @@ impl<R: Resolver> Evaluation<'_, R> {
     /// §4.4, §4.5: the one `v=spf1` record at `domain`, parsed; `None` when there is none.
     async fn load_record(&mut self, domain: &Name) -> Step<Option<Arc<Record>>> {
         let answer = self.txt(domain).await?;
-        let mut spf = answer
-            .records()
+        let Answer::Records { records, .. } = &answer else {
+            return Ok(None);
+        };
+        let mut spf = records
             .iter()
-            .filter(|txt| is_spf_record(txt.as_bytes()));
-        let Some(first) = spf.next() else {
+            .enumerate()
+            .filter(|(_, txt)| is_spf_record(txt.as_bytes()));
+        let Some((first, _)) = spf.next() else {
             return Ok(None);
         };
         let others = spf.count();
@@ -866,7 +967,7 @@ impl<R: Resolver> Evaluation<'_, R> {
                 count: others + 1,
             }));
         }
-        match self.verifier.records.parse(first.as_bytes()) {
+        match self.verifier.records.parse_answer(records, first) {
             Ok(record) => {
                 self.note(|| TraceEvent::Record {
                     domain: domain.clone(),
@@ -1039,7 +1140,42 @@ mod tests {
                 .parse(format!("v=spf1 ip4:10.0.0.1 a:{index}.example.com").as_bytes())
                 .unwrap();
         }
-        assert!(cache.0.lock().unwrap().len() <= RECORD_CACHE_CAPACITY);
+        assert!(cache.0.lock().unwrap().by_text.len() <= RECORD_CACHE_CAPACITY);
+    }
+
+    #[test]
+    fn record_cache_recognizes_a_shared_answer() {
+        let cache = RecordCache::default();
+        let answer: Arc<[Txt]> = Arc::new([
+            Txt::new(&b"not spf"[..]),
+            Txt::new(&b"v=spf1 ip4:192.0.2.0/24 -all"[..]),
+        ]);
+        let first = cache.parse_answer(&answer, 1).unwrap();
+        assert!(Arc::ptr_eq(
+            &first,
+            &cache.parse_answer(&answer, 1).unwrap()
+        ));
+        // Equal text in another allocation: found by text.
+        let copy: Arc<[Txt]> = answer.to_vec().into();
+        assert!(Arc::ptr_eq(&first, &cache.parse_answer(&copy, 1).unwrap()));
+        // Another index of the same answer is another record.
+        assert!(cache.parse_answer(&answer, 0).is_err());
+        // A dropped answer's address may be reused only once no entry refers to it: the
+        // entries hold weak references, so a new answer with other text is parsed anew.
+        drop((answer, copy));
+        for text in ["v=spf1 -all", "v=spf1 ~all", "v=spf1 ?all"] {
+            let fresh: Arc<[Txt]> = Arc::new([Txt::new(text.as_bytes())]);
+            assert_eq!(cache.parse_answer(&fresh, 0).unwrap().to_string(), text);
+        }
+        for index in 0..3 * RECENT_ANSWERS {
+            let fresh: Arc<[Txt]> =
+                Arc::new([Txt::new(format!("v=spf1 a:{index}.example").as_bytes())]);
+            assert_eq!(
+                cache.parse_answer(&fresh, 0).unwrap().to_string(),
+                format!("v=spf1 a:{index}.example")
+            );
+        }
+        assert!(cache.0.lock().unwrap().recent.len() <= RECENT_ANSWERS);
     }
 
     #[test]
