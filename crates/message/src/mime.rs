@@ -248,43 +248,59 @@ impl<'a> Builder<'a, '_> {
         let mut dash_boundary = Vec::with_capacity(boundary.len() + 2);
         dash_boundary.extend_from_slice(b"--");
         dash_boundary.extend_from_slice(boundary);
-        let finder = memchr::memmem::Finder::new(&dash_boundary);
+        // Boundary lines start a line with "--": look for those (rare in
+        // base64 and text bodies, unlike the boundary's own bytes), then
+        // compare the boundary.
+        let line_start = memchr::memmem::Finder::new(b"\n--");
         let src = self.src;
         let data = &src[body.clone()];
 
-        // Each boundary line: (start of its preceding line break, start of the
-        // next line, is close delimiter).
+        // The boundary line starting at `pos` (a line start): (start of its
+        // preceding line break, start of the next line, is close delimiter).
+        let boundary_line = |pos: usize, from: usize| -> Option<(usize, usize, bool)> {
+            if !data[pos..].starts_with(&dash_boundary) {
+                return None;
+            }
+            let after = pos + dash_boundary.len();
+            let close = data[after..].starts_with(b"--");
+            let mut end = if close { after + 2 } else { after };
+            while end < data.len() && matches!(data[end], b' ' | b'\t') {
+                end += 1;
+            }
+            let line_end = match &data[end..] {
+                [] => data.len(),
+                [b'\n', ..] => end + 1,
+                [b'\r', b'\n', ..] => end + 2,
+                _ if close => {
+                    memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |n| end + n + 1)
+                }
+                _ => return None,
+            };
+            let break_start = if pos >= 2 && data[pos - 2] == b'\r' {
+                pos - 2
+            } else if pos >= 1 {
+                pos - 1
+            } else {
+                pos
+            };
+            Some((break_start.max(from), line_end, close))
+        };
+        // The first boundary line starting at or after `from`.
         let next_boundary = |from: usize| -> Option<(usize, usize, bool)> {
-            let mut at = from;
-            while let Some(i) = finder.find(&data[at..]) {
-                let pos = at + i;
-                at = pos + 1;
-                if pos != 0 && data[pos - 1] != b'\n' {
-                    continue;
+            if from == 0
+                && let Some(found) = boundary_line(0, 0)
+            {
+                return Some(found);
+            }
+            // From the line break before `from`, so a line starting right
+            // at `from` is found.
+            let mut at = from.saturating_sub(1);
+            while let Some(i) = line_start.find(&data[at..]) {
+                let pos = at + i + 1;
+                at = pos;
+                if let Some(found) = boundary_line(pos, from) {
+                    return Some(found);
                 }
-                let after = pos + dash_boundary.len();
-                let close = data[after..].starts_with(b"--");
-                let mut end = if close { after + 2 } else { after };
-                while end < data.len() && matches!(data[end], b' ' | b'\t') {
-                    end += 1;
-                }
-                let line_end = match &data[end..] {
-                    [] => data.len(),
-                    [b'\n', ..] => end + 1,
-                    [b'\r', b'\n', ..] => end + 2,
-                    _ if close => {
-                        memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |n| end + n + 1)
-                    }
-                    _ => continue,
-                };
-                let break_start = if pos >= 2 && data[pos - 2] == b'\r' {
-                    pos - 2
-                } else if pos >= 1 {
-                    pos - 1
-                } else {
-                    pos
-                };
-                return Some((break_start.max(from), line_end, close));
             }
             None
         };
@@ -528,7 +544,9 @@ impl<'a> MimePart<'a> {
             .unwrap_or(encoding::UTF_8);
         Some(match self.decoded_body() {
             Cow::Borrowed(b) => encoding::decode_with(enc, b),
-            Cow::Owned(b) => Cow::Owned(encoding::decode_owned(enc, b)),
+            // Copying valid UTF-8 out after `decode_with`'s SIMD check beats
+            // keeping the buffer through `String::from_utf8`'s scalar one.
+            Cow::Owned(b) => Cow::Owned(encoding::decode_with(enc, &b).into_owned()),
         })
     }
 
