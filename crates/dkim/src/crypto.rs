@@ -15,9 +15,7 @@ use ring as backend;
 compile_error!("mailproof-dkim needs a crypto backend: feature `ring` (default) or `aws-lc`");
 
 use backend::rand::SystemRandom;
-use backend::signature::{
-    self as sig, Ed25519KeyPair, KeyPair as _, RsaKeyPair, UnparsedPublicKey,
-};
+use backend::signature::{self as sig, Ed25519KeyPair, KeyPair as _, RsaKeyPair};
 
 pub(crate) use backend::digest::Digest;
 pub(crate) use backend::error::KeyRejected;
@@ -108,28 +106,105 @@ pub(crate) fn generate_ed25519_pkcs8() -> Option<Vec<u8>> {
         .map(|document| document.as_ref().to_vec())
 }
 
+/// A public key kept for repeated verification, next to its parsed key record in the
+/// verifier's key cache. aws-lc-rs parses a key into an `EVP_PKEY` on every
+/// `UnparsedPublicKey::verify`; here that happens once per key (and hash), on first use.
+/// ring has no parsed form of a verification key (it reads the DER on every call), so with
+/// ring this holds nothing.
+#[derive(Default)]
+pub(crate) struct PreparedKey {
+    #[cfg(feature = "aws-lc")]
+    parsed: [std::sync::OnceLock<Option<sig::ParsedPublicKey>>; 2],
+}
+
+impl PreparedKey {
+    /// Checks `signature` over `message`: RSASSA-PKCS1-v1_5 with `hash` for an RSA key
+    /// (`pkcs1_der`, `modulus_bits` bits), Ed25519 for a 32-byte key. `key` must always be
+    /// the same key for one `PreparedKey`.
+    pub(crate) fn verify(
+        &self,
+        key: PublicKeyRef<'_>,
+        hash: HashAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
+        #[cfg(feature = "aws-lc")]
+        {
+            let slot = match (key, hash) {
+                (PublicKeyRef::Rsa { .. }, HashAlgorithm::Sha1) => &self.parsed[1],
+                _ => &self.parsed[0],
+            };
+            let parsed = slot.get_or_init(|| {
+                let (algorithm, bytes) = match key {
+                    PublicKeyRef::Rsa {
+                        pkcs1_der,
+                        modulus_bits,
+                    } => (rsa_algorithm(hash, modulus_bits), pkcs1_der),
+                    PublicKeyRef::Ed25519(raw) => (
+                        &sig::ED25519 as &'static dyn sig::VerificationAlgorithm,
+                        &raw[..],
+                    ),
+                };
+                sig::ParsedPublicKey::new(algorithm, bytes).ok()
+            });
+            parsed
+                .as_ref()
+                .is_some_and(|parsed| parsed.verify_sig(message, signature).is_ok())
+        }
+        #[cfg(not(feature = "aws-lc"))]
+        match key {
+            PublicKeyRef::Rsa {
+                pkcs1_der,
+                modulus_bits,
+            } => verify_rsa(hash, pkcs1_der, modulus_bits, message, signature),
+            PublicKeyRef::Ed25519(raw) => verify_ed25519(raw, message, signature),
+        }
+    }
+}
+
+/// The key material [`PreparedKey::verify`] checks with.
+#[derive(Clone, Copy)]
+pub(crate) enum PublicKeyRef<'a> {
+    /// A PKCS#1 `RSAPublicKey` of `modulus_bits` bits (1024 to 8192).
+    Rsa {
+        pkcs1_der: &'a [u8],
+        modulus_bits: usize,
+    },
+    /// A raw Ed25519 key.
+    Ed25519(&'a [u8; 32]),
+}
+
+/// The RSA verification algorithm for `hash` and a modulus of `modulus_bits` bits.
+fn rsa_algorithm(
+    hash: HashAlgorithm,
+    modulus_bits: usize,
+) -> &'static dyn sig::VerificationAlgorithm {
+    match (hash, modulus_bits >= 2048) {
+        (HashAlgorithm::Sha256, true) => &sig::RSA_PKCS1_2048_8192_SHA256,
+        (HashAlgorithm::Sha256, false) => &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+        (HashAlgorithm::Sha1, _) => &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
+    }
+}
+
 /// Checks an RSASSA-PKCS1-v1_5 signature over `message` with the hash of `hash`.
 /// `pkcs1_der` is an `RSAPublicKey` of `modulus_bits` bits (1024 to 8192).
-pub(crate) fn verify_rsa(
+#[cfg(not(feature = "aws-lc"))]
+fn verify_rsa(
     hash: HashAlgorithm,
     pkcs1_der: &[u8],
     modulus_bits: usize,
     message: &[u8],
     signature: &[u8],
 ) -> bool {
-    let algorithm: &'static dyn sig::VerificationAlgorithm = match (hash, modulus_bits >= 2048) {
-        (HashAlgorithm::Sha256, true) => &sig::RSA_PKCS1_2048_8192_SHA256,
-        (HashAlgorithm::Sha256, false) => &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
-        (HashAlgorithm::Sha1, _) => &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
-    };
-    UnparsedPublicKey::new(algorithm, pkcs1_der)
+    sig::UnparsedPublicKey::new(rsa_algorithm(hash, modulus_bits), pkcs1_der)
         .verify(message, signature)
         .is_ok()
 }
 
 /// Checks an Ed25519 signature over `message`.
-pub(crate) fn verify_ed25519(public_key: &[u8; 32], message: &[u8], signature: &[u8]) -> bool {
-    UnparsedPublicKey::new(&sig::ED25519, public_key)
+#[cfg(not(feature = "aws-lc"))]
+fn verify_ed25519(public_key: &[u8; 32], message: &[u8], signature: &[u8]) -> bool {
+    sig::UnparsedPublicKey::new(&sig::ED25519, public_key)
         .verify(message, signature)
         .is_ok()
 }

@@ -133,7 +133,9 @@ pub use key::{KeyRecord, KeyRecordError, PublicKey, RsaPublicKey};
 pub use keygen::generate_rsa_key;
 pub use keygen::{DnsTxtRecord, GeneratedKey, RsaKeySize, generate_ed25519_key};
 pub use sign::{DEFAULT_SIGNED_HEADERS, Signer, SigningKey, StreamingSigner, sign};
-pub use signature::{Algorithm, HashAlgorithm, Identity, KeyType, Signature, SignatureError};
+pub use signature::{
+    Algorithm, HashAlgorithm, Identity, KeyType, Signature, SignatureError, SignedHeaders,
+};
 pub use verify::{
     BodyCoverage, Clock, DkimResult, FailReason, NeutralReason, PermErrorReason, Policy,
     PolicyReason, Scratch, SignatureResult, Status, StreamingVerifier, TempErrorReason,

@@ -132,7 +132,7 @@ pub struct Signature {
     /// `d=`: the Signing Domain Identifier (SDID).
     pub signing_domain: Name,
     /// `h=`: the signed header field names, in order, as written.
-    pub signed_headers: Vec<Box<str>>,
+    pub signed_headers: SignedHeaders,
     /// `i=`: the Agent or User Identifier; `None` means `@` + `d=`.
     pub agent_identifier: Option<Identity>,
     /// `l=`: how many octets of the canonicalized body are signed; `None` means all.
@@ -145,6 +145,69 @@ pub struct Signature {
     pub expires_at: Option<u64>,
     /// `z=`: the copied header fields, raw (diagnostic only, never used for verification).
     pub copied_headers: Option<Box<[u8]>>,
+}
+
+/// The header field names of `h=`, in order, as written (one allocation for the whole
+/// list, however many names it holds).
+///
+/// ```
+/// use mailproof_dkim::Signature;
+///
+/// let sig = Signature::parse(b"v=1; a=rsa-sha256; d=example.com; s=s; h=From : to:\r\n from; bh=AA; b=AA")?;
+/// let names: Vec<&str> = sig.signed_headers.iter().collect();
+/// assert_eq!(names, ["From", "to", "from"]);
+/// assert_eq!(sig.signed_headers.len(), 3);
+/// assert!(sig.signed_headers.contains("TO"));
+/// # Ok::<(), mailproof_dkim::SignatureError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct SignedHeaders {
+    /// The names joined by `:`, without white space (names are printable ASCII without
+    /// `:`, so the separator is unambiguous).
+    joined: Box<str>,
+    count: usize,
+}
+
+impl SignedHeaders {
+    /// Reads `h=`: `hdr-name *( *FWS ":" *FWS hdr-name )`; `None` if an item is not a
+    /// field name.
+    fn parse(value: &[u8]) -> Option<SignedHeaders> {
+        let mut joined = Vec::with_capacity(value.len());
+        let mut count = 0;
+        for name in tag_list::colon_list(value) {
+            if !is_field_name(name) {
+                return None;
+            }
+            if count > 0 {
+                joined.push(b':');
+            }
+            joined.extend_from_slice(name);
+            count += 1;
+        }
+        // Field names are printable ASCII: always UTF-8.
+        let joined = String::from_utf8(joined).ok()?.into_boxed_str();
+        Some(SignedHeaders { joined, count })
+    }
+
+    /// The names, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + Clone {
+        self.joined.split(':').take(self.count)
+    }
+
+    /// How many names `h=` lists (repetitions included).
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether the list is empty (never, for a parsed signature: `h=` must name From).
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Whether `name` is listed (ASCII case-insensitive).
+    pub fn contains(&self, name: &str) -> bool {
+        self.iter().any(|h| h.eq_ignore_ascii_case(name))
+    }
 }
 
 /// Why a DKIM-Signature header field is not a valid signature (RFC 6376 §6.1.1: PERMFAIL).
@@ -211,11 +274,11 @@ pub(crate) fn decode_base64(value: &[u8]) -> Option<Vec<u8>> {
             .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
             .with_decode_allow_trailing_bits(true),
     );
-    let compact: Vec<u8> = value
-        .iter()
-        .copied()
-        .filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-        .collect();
+    let is_fws = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    if !value.iter().any(is_fws) {
+        return ENGINE.decode(value).ok();
+    }
+    let compact: Vec<u8> = value.iter().copied().filter(|b| !is_fws(b)).collect();
     ENGINE.decode(compact).ok()
 }
 
@@ -318,16 +381,7 @@ impl Signature {
             .filter(|s| !s.is_empty())
             .ok_or(invalid("bh"))?;
         let signing_domain = parse_domain(required("d")?.value).ok_or(invalid("d"))?;
-        let signed_headers = tag_list::colon_list(required("h")?.value)
-            .map(|name| {
-                if is_field_name(name) {
-                    std::str::from_utf8(name).ok().map(Box::from)
-                } else {
-                    None
-                }
-            })
-            .collect::<Option<Vec<Box<str>>>>()
-            .ok_or(invalid("h"))?;
+        let signed_headers = SignedHeaders::parse(required("h")?.value).ok_or(invalid("h"))?;
         let selector = parse_selector(required("s")?.value).ok_or(invalid("s"))?;
 
         let (header_canonicalization, body_canonicalization) = match find(b"c") {
@@ -383,9 +437,7 @@ impl Signature {
 
     /// Whether `h=` lists `name` (ASCII case-insensitive).
     pub fn signs(&self, name: &str) -> bool {
-        self.signed_headers
-            .iter()
-            .any(|h| h.eq_ignore_ascii_case(name))
+        self.signed_headers.contains(name)
     }
 
     /// The DNS name of the key: `<selector>._domainkey.<signing domain>` (§3.6.2.1).

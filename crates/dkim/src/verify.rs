@@ -1,10 +1,12 @@
 //! Verification (RFC 6376 §6) with the RFC 8301 / RFC 8463 algorithm rules and a policy.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::canonical::{self, BodyHasher, Canonicalization};
-use crate::crypto;
+use crate::crypto::{self, PublicKeyRef};
 use crate::header_block::{Fed, HeaderBlock};
 use crate::key::{KeyRecord, KeyRecordError, PublicKey};
 use crate::signature::{Algorithm, HashAlgorithm, Identity, Signature, SignatureError};
@@ -549,12 +551,77 @@ struct BodyHash {
 /// # });
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// A verifier keeps the key records it has parsed (see [`Verifier::new`]); clones share
+/// them, across threads too.
 #[derive(Clone, Debug, Default)]
 pub struct Verifier {
     /// What is accepted.
     pub policy: Policy,
     /// Where "now" comes from.
     pub clock: Clock,
+    keys: KeyCache,
+}
+
+/// How many parsed key records a [`Verifier`] keeps; when full, it starts over.
+const KEY_CACHE_CAPACITY: usize = 256;
+
+/// A key record parsed once, with its public key prepared for the crypto backend.
+struct CachedKey {
+    record: Result<KeyRecord, KeyRecordError>,
+    prepared: crypto::PreparedKey,
+}
+
+/// Parsed key records keyed by the TXT record's bytes (so a changed record is a new entry and
+/// no DNS TTL is involved: the caller's resolver decides what the record is). Bounded at
+/// [`KEY_CACHE_CAPACITY`] entries, emptied when full; shared by the clones of a verifier.
+#[derive(Clone, Default)]
+struct KeyCache(Arc<Mutex<HashMap<Box<[u8]>, Arc<CachedKey>>>>);
+
+impl fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let entries = self.0.lock().unwrap_or_else(PoisonError::into_inner).len();
+        f.debug_struct("KeyCache")
+            .field("entries", &entries)
+            .finish()
+    }
+}
+
+impl KeyCache {
+    /// The parsed form of `txt`, from the cache or parsed now.
+    fn get(&self, txt: &[u8]) -> Arc<CachedKey> {
+        if let Some(hit) = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(txt)
+        {
+            return Arc::clone(hit);
+        }
+        // Parsed outside the lock; two threads may both parse a new record, which is
+        // harmless.
+        let parsed = Arc::new(CachedKey {
+            record: KeyRecord::parse(txt),
+            prepared: crypto::PreparedKey::default(),
+        });
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= KEY_CACHE_CAPACITY {
+            map.clear();
+        }
+        map.insert(Box::from(txt), Arc::clone(&parsed));
+        parsed
+    }
+}
+
+/// A DKIM-Signature field of the message being verified, parsed once.
+struct Candidate {
+    header_index: usize,
+    /// The signature and its `b=` range, or why it does not parse.
+    parsed: Result<(Signature, (usize, usize)), SignatureError>,
+    /// The outcome of [`Verifier::precheck`]: the key's name, or the status that ends
+    /// verification before any key or body is needed (also the neutral status of a field
+    /// beyond [`Policy::max_signatures`]).
+    precheck: Result<Name, Status>,
 }
 
 impl Verifier {
@@ -563,6 +630,7 @@ impl Verifier {
         Verifier {
             policy,
             clock: Clock::System,
+            keys: KeyCache::default(),
         }
     }
 
@@ -595,12 +663,21 @@ impl Verifier {
         scratch: &mut Scratch,
     ) -> Vec<SignatureResult> {
         let now = self.clock.now();
+        let headers: Vec<Header<'_>> = message.headers().collect();
+        let candidates = self.candidates(&headers, now);
         let mut answers: Vec<(Name, Result<Answer<Txt>, LookupError>)> = Vec::new();
-        for name in self.key_names_at(message, now) {
+        for name in key_names(&candidates) {
             let answer = resolver.txt(&name).await;
             answers.push((name, answer));
         }
-        self.evaluate_all(message, now, scratch, &mut |name| lookup(&answers, name))
+        self.evaluate_candidates(
+            &headers,
+            message.body(),
+            &candidates,
+            scratch,
+            &mut |name| lookup(&answers, name),
+            &mut Vec::new(),
+        )
     }
 
     /// The key records verification of `message` will ask for: `<selector>._domainkey.<domain>`
@@ -631,26 +708,33 @@ impl Verifier {
     }
 
     fn key_names_at(&self, message: &Message<'_>, now: u64) -> Vec<Name> {
-        let mut names: Vec<Name> = Vec::new();
-        for header in message
-            .headers()
-            .filter(|h| h.is(DKIM_SIGNATURE))
-            .take(self.policy.max_signatures)
-        {
-            let Ok(signature) = Signature::parse(header.value()) else {
-                continue;
-            };
-            if self.precheck(&signature, now).is_some() {
+        let headers: Vec<Header<'_>> = message.headers().collect();
+        key_names(&self.candidates(&headers, now))
+    }
+
+    /// Every DKIM-Signature field among `headers`, parsed and prechecked once.
+    fn candidates(&self, headers: &[Header<'_>], now: u64) -> Vec<Candidate> {
+        let mut candidates = Vec::new();
+        for (header_index, header) in headers.iter().enumerate() {
+            if !header.is(DKIM_SIGNATURE) {
                 continue;
             }
-            let Some(name) = signature.key_name() else {
-                continue;
+            let beyond_limit = candidates.len() >= self.policy.max_signatures;
+            let parsed = Signature::parse_with_b_range(header.value());
+            let precheck = match &parsed {
+                _ if beyond_limit => Err(Status::Neutral(NeutralReason::NotEvaluated {
+                    limit: self.policy.max_signatures,
+                })),
+                Ok((signature, _)) => self.precheck(signature, now),
+                Err(error) => Err(Status::PermError(PermErrorReason::Syntax(*error))),
             };
-            if !names.contains(&name) {
-                names.push(name);
-            }
+            candidates.push(Candidate {
+                header_index,
+                parsed,
+                precheck,
+            });
         }
-        names
+        candidates
     }
 
     /// A verifier to feed the message in chunks (see [`StreamingVerifier`]); "now" is read
@@ -660,6 +744,7 @@ impl Verifier {
             verifier: self,
             now: self.clock.now(),
             header_block: HeaderBlock::default(),
+            candidates: Vec::new(),
             body_hashers: Vec::new(),
         }
     }
@@ -697,54 +782,72 @@ impl Verifier {
         body_hashes: &mut Vec<BodyHash>,
     ) -> Vec<SignatureResult> {
         let headers: Vec<Header<'_>> = message.headers().collect();
-        let mut results = Vec::new();
-        for (header_index, header) in headers.iter().enumerate() {
-            if !header.is(DKIM_SIGNATURE) {
-                continue;
-            }
-            if results.len() >= self.policy.max_signatures {
-                results.push(SignatureResult {
+        let candidates = self.candidates(&headers, now);
+        self.evaluate_candidates(
+            &headers,
+            message.body(),
+            &candidates,
+            scratch,
+            keys,
+            body_hashes,
+        )
+    }
+
+    /// One result per candidate, top-down; the body hashes computed (one per distinct
+    /// canonicalization, hash and `l=`) are kept in `body_hashes`, which may hold some
+    /// already (streaming).
+    fn evaluate_candidates(
+        &self,
+        headers: &[Header<'_>],
+        body: &[u8],
+        candidates: &[Candidate],
+        scratch: &mut Scratch,
+        keys: &mut dyn FnMut(&Name) -> Result<Answer<Txt>, LookupError>,
+        body_hashes: &mut Vec<BodyHash>,
+    ) -> Vec<SignatureResult> {
+        let mut results = Vec::with_capacity(candidates.len());
+        for candidate in candidates {
+            let header_index = candidate.header_index;
+            let signature = candidate.parsed.as_ref().ok();
+            let status = match (&candidate.precheck, signature) {
+                (Err(status), _) => status.clone(),
+                (Ok(key_name), Some((signature, b_range))) => self.evaluate(
+                    headers,
                     header_index,
-                    signature: Signature::parse(header.value()).ok(),
-                    status: Status::Neutral(NeutralReason::NotEvaluated {
-                        limit: self.policy.max_signatures,
-                    }),
-                });
-                continue;
-            }
-            let (signature, b_range) = match Signature::parse_with_b_range(header.value()) {
-                Ok(parsed) => parsed,
-                Err(error) => {
-                    results.push(SignatureResult {
-                        header_index,
-                        signature: None,
-                        status: Status::PermError(PermErrorReason::Syntax(error)),
-                    });
-                    continue;
-                }
+                    signature,
+                    *b_range,
+                    key_name,
+                    body,
+                    scratch,
+                    keys,
+                    body_hashes,
+                ),
+                // A precheck passes only for a parsed signature.
+                (Ok(_), None) => Status::PermError(PermErrorReason::InvalidKeyName),
             };
-            let status = self.evaluate(
-                &headers,
-                header_index,
-                &signature,
-                b_range,
-                message.body(),
-                now,
-                scratch,
-                keys,
-                body_hashes,
-            );
             results.push(SignatureResult {
                 header_index,
-                signature: Some(signature),
+                signature: signature.map(|(signature, _)| signature.clone()),
                 status,
             });
         }
         results
     }
 
-    /// The checks that need neither key nor body: a status if the signature stops here.
-    fn precheck(&self, signature: &Signature, now: u64) -> Option<Status> {
+    /// The checks that need neither key nor body: the key's name, or the status that ends
+    /// verification here.
+    fn precheck(&self, signature: &Signature, now: u64) -> Result<Name, Status> {
+        self.precheck_status(signature, now).map_or_else(
+            || {
+                signature
+                    .key_name()
+                    .ok_or(Status::PermError(PermErrorReason::InvalidKeyName))
+            },
+            Err,
+        )
+    }
+
+    fn precheck_status(&self, signature: &Signature, now: u64) -> Option<Status> {
         if !signature.signs_from() {
             return Some(Status::PermError(PermErrorReason::FromNotSigned));
         }
@@ -787,9 +890,6 @@ impl Verifier {
                 now,
             }));
         }
-        if signature.key_name().is_none() {
-            return Some(Status::PermError(PermErrorReason::InvalidKeyName));
-        }
         None
     }
 
@@ -797,12 +897,10 @@ impl Verifier {
     fn key_for(
         &self,
         signature: &Signature,
+        name: &Name,
         keys: &mut dyn FnMut(&Name) -> Result<Answer<Txt>, LookupError>,
-    ) -> Result<KeyRecord, Status> {
-        let name = signature
-            .key_name()
-            .ok_or(Status::PermError(PermErrorReason::InvalidKeyName))?;
-        let records = match keys(&name) {
+    ) -> Result<Arc<CachedKey>, Status> {
+        let records = match keys(name) {
             Err(error) => return Err(Status::TempError(TempErrorReason::KeyLookup(error))),
             Ok(Answer::NoRecords { .. } | Answer::NxDomain { .. }) => {
                 return Err(Status::PermError(PermErrorReason::KeyNotFound));
@@ -811,24 +909,29 @@ impl Verifier {
         };
         // RFC 6376 §3.6.2.2 leaves several records undefined; use the first that parses.
         let mut first_error = None;
-        let mut record = None;
+        let mut found = None;
         for txt in records.iter() {
-            match KeyRecord::parse(txt.as_bytes()) {
-                Ok(parsed) => {
-                    record = Some(parsed);
+            let cached = self.keys.get(txt.as_bytes());
+            match &cached.record {
+                Ok(_) => {
+                    found = Some(cached);
                     break;
                 }
                 Err(error) => {
-                    first_error.get_or_insert(error);
+                    first_error.get_or_insert(*error);
                 }
             }
         }
-        let record = match (record, first_error) {
-            (Some(record), _) => record,
+        let cached = match (found, first_error) {
+            (Some(cached), _) => cached,
             (None, Some(error)) => {
                 return Err(Status::PermError(PermErrorReason::KeyRecord(error)));
             }
             (None, None) => return Err(Status::PermError(PermErrorReason::KeyNotFound)),
+        };
+        let record = match &cached.record {
+            Ok(record) => record,
+            Err(error) => return Err(Status::PermError(PermErrorReason::KeyRecord(*error))),
         };
         let perm = |reason| Err(Status::PermError(reason));
         if !record.allows_email {
@@ -861,9 +964,11 @@ impl Verifier {
                 return perm(PermErrorReason::KeyUnusable);
             }
         }
-        Ok(record)
+        Ok(cached)
     }
 
+    /// Verifies a signature that passed [`precheck`](Self::precheck): key, body hash,
+    /// header hash and signature.
     #[allow(clippy::too_many_arguments)]
     fn evaluate(
         &self,
@@ -871,18 +976,19 @@ impl Verifier {
         header_index: usize,
         signature: &Signature,
         b_range: (usize, usize),
+        key_name: &Name,
         body: &[u8],
-        now: u64,
         scratch: &mut Scratch,
         keys: &mut dyn FnMut(&Name) -> Result<Answer<Txt>, LookupError>,
         body_hashes: &mut Vec<BodyHash>,
     ) -> Status {
-        if let Some(status) = self.precheck(signature, now) {
-            return status;
-        }
-        let record = match self.key_for(signature, keys) {
-            Ok(record) => record,
+        let cached = match self.key_for(signature, key_name, keys) {
+            Ok(cached) => cached,
             Err(status) => return status,
+        };
+        let Ok(record) = &cached.record else {
+            // key_for returns only records that parsed.
+            return Status::PermError(PermErrorReason::KeyNotFound);
         };
 
         // Body hash (§6.1.3), shared by signatures with the same parameters.
@@ -926,6 +1032,7 @@ impl Verifier {
             signature,
             b_range,
             &record.public_key,
+            &cached.prepared,
             scratch,
         ) else {
             return Status::PermError(PermErrorReason::KeyRevoked);
@@ -991,6 +1098,8 @@ pub struct StreamingVerifier<'v> {
     verifier: &'v Verifier,
     now: u64,
     header_block: HeaderBlock,
+    /// The DKIM-Signature fields, parsed when the header block ended.
+    candidates: Vec<Candidate>,
     body_hashers: Vec<(Canonicalization, HashAlgorithm, Option<u64>, BodyHasher)>,
 }
 
@@ -1010,11 +1119,12 @@ impl StreamingVerifier<'_> {
         let body = match self.header_block.update(chunk) {
             Fed::Header => return,
             Fed::BodyStarted { header, body } => {
-                self.body_hashers = match Message::parse(header) {
-                    Ok(message) => body_hashers(self.verifier, &message, self.now),
-                    // `finish` reports the error.
-                    Err(_) => Vec::new(),
-                };
+                // On a parse error `finish` reports it.
+                if let Ok(message) = Message::parse(header) {
+                    let headers: Vec<Header<'_>> = message.headers().collect();
+                    self.candidates = self.verifier.candidates(&headers, self.now);
+                    self.body_hashers = body_hashers(&self.candidates);
+                }
                 body
             }
             Fed::Body(body) => body,
@@ -1027,6 +1137,9 @@ impl StreamingVerifier<'_> {
     /// The key records verification will ask for (see [`Verifier::key_names`]), known as
     /// soon as the header block has been fed: keys can be fetched while the body streams.
     pub fn key_names(&self) -> Vec<Name> {
+        if self.header_block.in_body() {
+            return key_names(&self.candidates);
+        }
         Message::parse(self.header_block.header())
             .map(|message| self.verifier.key_names_at(&message, self.now))
             .unwrap_or_default()
@@ -1063,7 +1176,15 @@ impl StreamingVerifier<'_> {
                 }
             })
             .collect();
-        Ok(verifier.evaluate_all_with(&message, now, scratch, keys, &mut body_hashes))
+        let headers: Vec<Header<'_>> = message.headers().collect();
+        Ok(verifier.evaluate_candidates(
+            &headers,
+            message.body(),
+            &self.candidates,
+            scratch,
+            keys,
+            &mut body_hashes,
+        ))
     }
 
     /// Ends the message and verifies it, looking keys up with `resolver` (once per distinct
@@ -1097,25 +1218,29 @@ fn lookup(
         .map_or(Ok(Answer::NxDomain { ttl_seconds: 0 }), |(_, a)| a.clone())
 }
 
-/// One body hasher per distinct (canonicalization, hash, `l=`) among the signatures of
-/// `message` that verification will hash the body for.
+/// The key names of the candidates that need their key, each once, top-down.
+fn key_names(candidates: &[Candidate]) -> Vec<Name> {
+    let mut names: Vec<Name> = Vec::new();
+    for candidate in candidates {
+        if let Ok(name) = &candidate.precheck
+            && !names.contains(name)
+        {
+            names.push(name.clone());
+        }
+    }
+    names
+}
+
+/// One body hasher per distinct (canonicalization, hash, `l=`) among the candidates that
+/// verification will hash the body for.
 fn body_hashers(
-    verifier: &Verifier,
-    message: &Message<'_>,
-    now: u64,
+    candidates: &[Candidate],
 ) -> Vec<(Canonicalization, HashAlgorithm, Option<u64>, BodyHasher)> {
     let mut hashers: Vec<(Canonicalization, HashAlgorithm, Option<u64>, BodyHasher)> = Vec::new();
-    for header in message
-        .headers()
-        .filter(|h| h.is(DKIM_SIGNATURE))
-        .take(verifier.policy.max_signatures)
-    {
-        let Ok(signature) = Signature::parse(header.value()) else {
+    for candidate in candidates {
+        let (Ok((signature, _)), Ok(_)) = (&candidate.parsed, &candidate.precheck) else {
             continue;
         };
-        if verifier.precheck(&signature, now).is_some() {
-            continue;
-        }
         let key = (
             signature.body_canonicalization,
             signature.algorithm.hash(),
@@ -1136,12 +1261,13 @@ fn check_header_signature(
     signature: &Signature,
     b_range: (usize, usize),
     public_key: &PublicKey,
+    prepared: &crypto::PreparedKey,
     scratch: &mut Scratch,
 ) -> Option<(bool, usize)> {
     scratch.headers.clear();
     select_headers(
         headers,
-        signature.signed_headers.iter().map(|h| &**h),
+        signature.signed_headers.iter(),
         signature.header_canonicalization,
         scratch,
     );
@@ -1158,21 +1284,21 @@ fn check_header_signature(
         false,
         &mut scratch.headers,
     );
+    let hash = signature.algorithm.hash();
     let outcome = match public_key {
         PublicKey::Rsa(rsa) => {
-            let ok = crypto::verify_rsa(
-                signature.algorithm.hash(),
-                rsa.pkcs1_der(),
-                rsa.modulus_bits(),
-                &scratch.headers,
-                &signature.signature,
-            );
+            let key = PublicKeyRef::Rsa {
+                pkcs1_der: rsa.pkcs1_der(),
+                modulus_bits: rsa.modulus_bits(),
+            };
+            let ok = prepared.verify(key, hash, &scratch.headers, &signature.signature);
             (ok, rsa.modulus_bits())
         }
         PublicKey::Ed25519(key) => {
             // RFC 8463 §3: Ed25519 signs the SHA-256 hash of the canonicalized headers.
             let header_hash = crypto::sha256(&scratch.headers);
-            let ok = crypto::verify_ed25519(key, header_hash.as_ref(), &signature.signature);
+            let key = PublicKeyRef::Ed25519(key);
+            let ok = prepared.verify(key, hash, header_hash.as_ref(), &signature.signature);
             (ok, 256)
         }
         PublicKey::Revoked => return None,

@@ -205,7 +205,7 @@ fn oversigning_lists_each_field_once_more_and_blocks_additions() {
         signature
             .signed_headers
             .iter()
-            .filter(|h| h.eq_ignore_ascii_case(name))
+            .filter(|h: &&str| h.eq_ignore_ascii_case(name))
             .count()
     };
     assert_eq!(
