@@ -209,6 +209,11 @@ fn base64_core<const WRITE: bool>(input: &[u8], out: &mut [u8]) -> (bool, usize)
     let mut i = 0;
     while i < input.len() {
         if bits == 0 && !padding {
+            // A line break between groups (the end of every line of a
+            // body): skip it here rather than fail both fast paths on it.
+            while let Some(b'\r' | b'\n') = input.get(i) {
+                i += 1;
+            }
             while let Some(block) = input.get(i..i + 8) {
                 let (first, second) = block.split_at(4);
                 let (Ok(first), Ok(second)) = (<[u8; 4]>::try_from(first), second.try_into())
