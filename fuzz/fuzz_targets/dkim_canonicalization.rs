@@ -36,11 +36,12 @@ fn relaxed(body: &[u8]) -> Vec<u8> {
         }
         compressed.push(b);
     }
-    // WSP at the very end belongs to an unterminated last line: "ignore all whitespace at end
-    // of lines" drops it too. (dkimpy's regular expressions keep it and then append CRLF;
-    // SMTP-delivered bodies always end in CRLF, so the two readings only differ on such
-    // truncated input.)
-    let _ = in_wsp;
+    // WSP at the very end belongs to an unterminated last line: §3.4.4 step (a) reduces it to
+    // one SP (no CRLF follows it), then step (b) appends the CRLF, as dkimpy's regular
+    // expressions do.
+    if in_wsp {
+        compressed.push(b' ');
+    }
     // " \r\n" -> "\r\n"
     let mut stripped = Vec::with_capacity(compressed.len());
     let mut i = 0;

@@ -41,6 +41,25 @@ fn is_wsp(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
+/// SP, HTAB, CR or LF: the bytes relaxed header canonicalization rewrites.
+fn is_header_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// The length of the run of content bytes (not [`is_header_blank`]) at the start of
+/// `bytes`. Most bytes of a header value are above SP, so the scan tests that first.
+fn header_content_len(bytes: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(offset) = bytes[i..].iter().position(|&b| b <= b' ') {
+        i += offset;
+        if is_header_blank(bytes[i]) {
+            return i;
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
 /// The index after the last content byte of a body chunk: what follows is only line breaks
 /// (CRLF), white space (relaxed) and possibly a final CR, all of which canonicalization
 /// holds back until it sees what comes next.
@@ -139,29 +158,32 @@ pub(crate) fn header(
         Canonicalization::Relaxed => {
             out.extend(name.iter().map(u8::to_ascii_lowercase));
             out.push(b':');
+            // Runs of content bytes go out as slices; a run of SP, HTAB, CR and LF between
+            // them becomes one SP if it holds any WSP (CR and LF alone unfold to nothing),
+            // and nothing at the start or the end of the value.
             let mut started = false;
             let mut pending_space = false;
             for piece in value {
-                let mut run_start = 0;
-                for (i, &b) in piece.iter().enumerate() {
-                    if is_wsp(b) || b == b'\r' || b == b'\n' {
-                        if run_start < i {
-                            out.extend_from_slice(&piece[run_start..i]);
-                        }
-                        run_start = i + 1;
-                        if is_wsp(b) && started {
-                            pending_space = true;
-                        }
-                    } else if run_start == i {
+                let mut rest: &[u8] = piece;
+                while !rest.is_empty() {
+                    let content = header_content_len(rest);
+                    if content > 0 {
                         if pending_space {
                             out.push(b' ');
                             pending_space = false;
                         }
+                        out.extend_from_slice(&rest[..content]);
                         started = true;
+                        rest = &rest[content..];
                     }
-                }
-                if run_start < piece.len() {
-                    out.extend_from_slice(&piece[run_start..]);
+                    let blank = rest
+                        .iter()
+                        .position(|&b| !is_header_blank(b))
+                        .unwrap_or(rest.len());
+                    if started && rest[..blank].iter().any(|&b| is_wsp(b)) {
+                        pending_space = true;
+                    }
+                    rest = &rest[blank..];
                 }
             }
         }
@@ -185,7 +207,9 @@ const CRLFS: &[u8; 64] = b"\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\
 ///   CRLF (an empty body becomes a single CRLF).
 /// - relaxed: white space at the end of each line is removed, other runs of SP/HTAB become
 ///   one SP, empty lines at the end are removed, and a non-empty body ends with CRLF; an
-///   empty body stays empty.
+///   empty body stays empty. The steps apply in the RFC's order, so white space ending an
+///   unterminated last line (no CRLF after it) becomes one SP before the CRLF is added:
+///   `"x \t"` gives `"x \r\n"`, as in dkimpy.
 ///
 /// ```
 /// use mailproof_dkim::{BodyCanonicalizer, Canonicalization};
@@ -376,6 +400,12 @@ impl BodyCanonicalizer {
             // The last non-empty line keeps (or gains) its CRLF; an empty body is one CRLF.
             Canonicalization::Simple => out(b"\r\n"),
             Canonicalization::Relaxed => {
+                if self.pending_space {
+                    // White space ending an unterminated last line: step (a) of §3.4.4
+                    // reduces it to one SP (it is not at the end of a line, no CRLF
+                    // follows it), then step (b) adds the missing CRLF. dkimpy does the same.
+                    self.begin_content(out);
+                }
                 if self.emitted {
                     out(b"\r\n");
                 }
@@ -437,6 +467,36 @@ pub(crate) mod naive {
     //! Slow, obviously-correct canonicalizers written straight from the RFC text, the oracle
     //! for the property tests.
 
+    /// RFC 6376 §3.4.2 on one header field: name lower-cased, value unfolded (every CR and
+    /// LF removed), WSP runs to one SP, WSP at both ends of the value removed.
+    pub(crate) fn relaxed_header(name: &[u8], value: &[u8]) -> Vec<u8> {
+        let unfolded: Vec<u8> = value
+            .iter()
+            .copied()
+            .filter(|&b| b != b'\r' && b != b'\n')
+            .collect();
+        let mut reduced = Vec::new();
+        let mut in_ws = false;
+        for b in unfolded {
+            if b == b' ' || b == b'\t' {
+                in_ws = true;
+            } else {
+                if in_ws {
+                    reduced.push(b' ');
+                }
+                in_ws = false;
+                reduced.push(b);
+            }
+        }
+        if reduced.first() == Some(&b' ') {
+            reduced.remove(0);
+        }
+        let mut out = name.to_ascii_lowercase();
+        out.push(b':');
+        out.extend_from_slice(&reduced);
+        out
+    }
+
     /// RFC 6376 §3.4.3 / §3.4.4 on a whole body.
     pub(crate) fn body(relaxed: bool, body: &[u8]) -> Vec<u8> {
         // Split into lines on CRLF; the part after the last CRLF is an unterminated line.
@@ -446,11 +506,13 @@ pub(crate) mod naive {
             lines.push(rest[..pos].to_vec());
             rest = &rest[pos + 2..];
         }
-        if !rest.is_empty() {
+        let unterminated = !rest.is_empty();
+        if unterminated {
             lines.push(rest.to_vec());
         }
         if relaxed {
-            for line in &mut lines {
+            let count = lines.len();
+            for (index, line) in lines.iter_mut().enumerate() {
                 // Reduce WSP runs to one SP, then drop trailing WSP.
                 let mut out = Vec::new();
                 let mut in_ws = false;
@@ -464,6 +526,11 @@ pub(crate) mod naive {
                         in_ws = false;
                         out.push(b);
                     }
+                }
+                // §3.4.4 (a) then (b): only a CRLF-terminated line loses its trailing
+                // white space; the unterminated last one keeps it as one SP.
+                if in_ws && unterminated && index + 1 == count {
+                    out.push(b' ');
                 }
                 *line = out;
             }
@@ -537,7 +604,15 @@ mod tests {
         assert_eq!(one_shot(Canonicalization::Relaxed, b""), b"");
         assert_eq!(one_shot(Canonicalization::Relaxed, b" \r\n\t\r\n"), b"");
         assert_eq!(one_shot(Canonicalization::Simple, b"x"), b"x\r\n");
-        assert_eq!(one_shot(Canonicalization::Relaxed, b"x  "), b"x\r\n");
+        // Step (a) before step (b) of §3.4.4: the unterminated last line's white space is
+        // reduced to one SP, not removed, then CRLF is added.
+        assert_eq!(one_shot(Canonicalization::Relaxed, b"x  "), b"x \r\n");
+        assert_eq!(
+            one_shot(Canonicalization::Relaxed, b"x\r\n\t"),
+            b"x\r\n \r\n"
+        );
+        assert_eq!(one_shot(Canonicalization::Relaxed, b" \t"), b" \r\n");
+        assert_eq!(one_shot(Canonicalization::Relaxed, b"x \r\n"), b"x\r\n");
     }
 
     #[test]
@@ -637,6 +712,25 @@ mod tests {
                 let bytes: Vec<&[u8]> = body.chunks(1).collect();
                 prop_assert_eq!(&chunked(mode, &bytes), &expected);
             }
+        }
+
+        #[test]
+        fn relaxed_header_equals_naive(value in proptest::collection::vec(
+            prop_oneof![Just(b'\r'), Just(b'\n'), Just(b' '), Just(b'\t'), Just(b'x'), Just(b';'), any::<u8>()], 0..80),
+            cuts in proptest::collection::vec(0usize..80, 0..3)) {
+            let expected = naive::relaxed_header(b"Sub-Ject", &value);
+            let mut points: Vec<usize> = cuts.iter().map(|c| c % (value.len() + 1)).collect();
+            points.sort_unstable();
+            let mut pieces: Vec<&[u8]> = Vec::new();
+            let mut last = 0;
+            for p in points {
+                pieces.push(&value[last..p]);
+                last = p;
+            }
+            pieces.push(&value[last..]);
+            let mut out = Vec::new();
+            header(Canonicalization::Relaxed, b"Sub-Ject :", b"Sub-Ject", &pieces, false, &mut out);
+            prop_assert_eq!(out, expected);
         }
 
         #[test]

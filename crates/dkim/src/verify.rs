@@ -576,7 +576,10 @@ struct CachedKey {
 /// no DNS TTL is involved: the caller's resolver decides what the record is). Bounded at
 /// [`KEY_CACHE_CAPACITY`] entries, emptied when full; shared by the clones of a verifier.
 #[derive(Clone, Default)]
-struct KeyCache(Arc<Mutex<HashMap<Box<[u8]>, Arc<CachedKey>>>>);
+struct KeyCache(Arc<Mutex<KeyMap>>);
+
+/// TXT record bytes to the parsed record.
+type KeyMap = HashMap<Box<[u8]>, Arc<CachedKey>>;
 
 impl fmt::Debug for KeyCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -65,3 +65,26 @@ fn empty_body_hashes() {
         "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
     );
 }
+
+/// RFC 6376 §3.4.4 applies step (a) (white space at the end of lines removed, other runs
+/// reduced to one SP) before step (b) (a missing final CRLF added): the white space ending
+/// an unterminated last line is not at the end of a line yet, so it stays as one SP. The
+/// expected hashes are dkimpy 1.1.8's (`dkim.canonicalization`), which reads it the same way.
+#[test]
+fn relaxed_unterminated_last_line_keeps_one_space() {
+    let body = std::fs::read(testdata().join("relaxed-unterminated-trailing-wsp.txt")).unwrap();
+    assert!(body.ends_with(b": \t "));
+    let mut canonical = Vec::new();
+    let mut canon = BodyCanonicalizer::new(Canonicalization::Relaxed);
+    canon.update(&body, &mut |b| canonical.extend_from_slice(b));
+    canon.finish(&mut |b| canonical.extend_from_slice(b));
+    assert!(canonical.ends_with(b"white space: \r\n"));
+    assert_eq!(
+        body_hash(Canonicalization::Relaxed, &body),
+        "WBeK8ONtBICElHaYclK/QSVSQh9VMahD99tY+XXUgJ8="
+    );
+    assert_eq!(
+        body_hash(Canonicalization::Simple, &body),
+        "7pelB7pcojjpSO9m1qodP5LWPxk00u78n8705mwMsrE="
+    );
+}
