@@ -7,6 +7,7 @@ use mailproof_dns::{Answer, FailureKind, Name, RecordType, Resolver};
 
 use crate::psl::PublicSuffixList;
 use crate::record::{PsdTag, Record, RecordCache};
+use crate::verifier::AlignmentOutcome;
 
 /// The most names one DNS Tree Walk queries (RFC 9989 §4.10: "Author Domains with more than
 /// eight labels do not result in more than eight DNS queries").
@@ -160,22 +161,39 @@ pub(crate) struct Lookups<'r, R> {
 
 /// A finished DNS Tree Walk: the DMARC records found, longest name first, each at the
 /// suffix of `start` with the given number of labels (names are built only when needed).
+/// A walk queries at most [`MAX_TREE_WALK_QUERIES`] names, so the records fit inline.
 pub(crate) struct Walk<'a> {
     start: &'a Name,
-    found: Vec<(usize, Arc<Record>)>,
+    found: [Option<(usize, Arc<Record>)>; MAX_TREE_WALK_QUERIES],
 }
 
 impl Walk<'_> {
-    /// RFC 9989 §4.10.2: "select the Organizational Domain from the domains for which valid
-    /// DMARC Policy Records were retrieved from the longest to the shortest".
-    pub(crate) fn organizational_domain(&self) -> Name {
-        let labels = select_organizational_labels(
+    /// The records found, longest name first, with the label counts of their names.
+    fn found(&self) -> impl Iterator<Item = (usize, &Arc<Record>)> {
+        self.found
+            .iter()
+            .map_while(|entry| entry.as_ref().map(|(labels, record)| (*labels, record)))
+    }
+
+    /// The label count of the Organizational Domain, RFC 9989 §4.10.2: "select the
+    /// Organizational Domain from the domains for which valid DMARC Policy Records were
+    /// retrieved from the longest to the shortest".
+    fn organizational_labels(&self) -> usize {
+        select_organizational_labels(
             self.start.label_count(),
-            self.found
-                .iter()
-                .map(|(labels, record)| (*labels, record.public_suffix)),
-        );
-        self.name(labels)
+            self.found()
+                .map(|(labels, record)| (labels, record.public_suffix)),
+        )
+    }
+
+    /// The Organizational Domain, as text (a suffix of the start's).
+    pub(crate) fn organizational_text(&self) -> &str {
+        suffix_text(self.start, self.organizational_labels())
+    }
+
+    /// The Organizational Domain.
+    pub(crate) fn organizational_domain(&self) -> Name {
+        self.name(self.organizational_labels())
     }
 
     /// The suffix of `start` with `labels` labels (at most all of them).
@@ -184,6 +202,18 @@ impl Walk<'_> {
             .suffix(labels)
             .unwrap_or_else(|| self.start.clone())
     }
+}
+
+/// The text of the suffix of `name` with `labels` labels (all of it when it has fewer).
+fn suffix_text(name: &Name, labels: usize) -> &str {
+    let text = name.as_str();
+    let skip = name.label_count().saturating_sub(labels);
+    if skip == 0 {
+        return text;
+    }
+    text.match_indices('.')
+        .nth(skip - 1)
+        .map_or(text, |(index, _)| &text[index + 1..])
 }
 
 /// [`select_organizational_domain`] on label counts: `start` has `start_labels` labels and
@@ -301,21 +331,24 @@ impl<'r, R: Resolver> Lookups<'r, R> {
         };
         let outcome = match self.resolver.txt(&query_name).await {
             Ok(answer) => {
-                let mut records = self
-                    .records
-                    .dmarc_records(answer.records().iter().map(mailproof_dns::Txt::as_bytes));
-                let (at, answer_kind) = match (records.len(), &answer) {
-                    (_, Answer::NxDomain { .. }) => (AtName::Nothing, QueryAnswer::NxDomain),
-                    (_, Answer::NoRecords { .. }) => (AtName::Nothing, QueryAnswer::NoRecords),
-                    (0, _) => (AtName::Nothing, QueryAnswer::NoDmarcRecord),
-                    (1, _) => match records.pop() {
-                        Some(record) => {
-                            let psd = record.public_suffix;
-                            (AtName::One(record), QueryAnswer::DmarcRecord(psd))
-                        }
-                        None => (AtName::Nothing, QueryAnswer::NoDmarcRecord),
-                    },
-                    (n, _) => (AtName::Several, QueryAnswer::MultipleDmarcRecords(n)),
+                // RFC 9989 §4.10 step 2: keep the DMARC records; several mean none.
+                let mut count = 0;
+                let mut first = None;
+                for txt in answer.records() {
+                    if let Ok(record) = self.records.parse(txt.as_bytes()) {
+                        count += 1;
+                        first.get_or_insert(record);
+                    }
+                }
+                let (at, answer_kind) = match (count, first, &answer) {
+                    (_, _, Answer::NxDomain { .. }) => (AtName::Nothing, QueryAnswer::NxDomain),
+                    (_, _, Answer::NoRecords { .. }) => (AtName::Nothing, QueryAnswer::NoRecords),
+                    (1, Some(record), _) => {
+                        let psd = record.public_suffix;
+                        (AtName::One(record), QueryAnswer::DmarcRecord(psd))
+                    }
+                    (0 | 1, _, _) => (AtName::Nothing, QueryAnswer::NoDmarcRecord),
+                    (n, _, _) => (AtName::Several, QueryAnswer::MultipleDmarcRecords(n)),
                 };
                 self.record(query_name, RecordType::Txt, answer_kind);
                 Ok(at)
@@ -350,17 +383,69 @@ impl<'r, R: Resolver> Lookups<'r, R> {
     /// RFC 9989 §4.10: query each name of [`tree_walk_names`], keep single DMARC records, and
     /// stop at one with `psd=y` or `psd=n`.
     pub(crate) async fn tree_walk<'a>(&mut self, start: &'a Name) -> Result<Walk<'a>, DnsFailure> {
-        let mut found = Vec::new();
+        let mut walk = Walk {
+            start,
+            found: Default::default(),
+        };
+        // `tree_walk_suffixes` yields at most MAX_TREE_WALK_QUERIES names: a slot for each.
+        let mut slots = walk.found.iter_mut();
         for (name, labels) in tree_walk_suffixes(start) {
             if let AtName::One(record) = self.dmarc_at(name).await? {
                 let stop = record.public_suffix != PsdTag::Undetermined;
-                found.push((labels, record));
+                if let Some(slot) = slots.next() {
+                    *slot = Some((labels, record));
+                }
                 if stop {
                     break;
                 }
             }
         }
-        Ok(Walk { start, found })
+        Ok(walk)
+    }
+
+    /// Relaxed Identifier Alignment (RFC 9989 §3.2.10, §4.10.2) of `identifier` with an
+    /// Author Domain whose Organizational Domain is `author_org`: aligned when their
+    /// Organizational Domains are the same.
+    ///
+    /// An Organizational Domain is always its domain or one of its ancestors: each rule of
+    /// §4.10.2 picks a name the walk from that domain queried, or the domain one label below
+    /// such a name, or the domain itself (and the list of RFC 7489 §3.2 picks a suffix too).
+    /// So when `author_org` is neither `identifier` nor an ancestor of it, no walk from
+    /// `identifier` can end at `author_org`, whatever records or `psd=` tags it would find:
+    /// the identifier is not aligned, no query is made, and its own Organizational Domain is
+    /// left unknown (`None`). This is the check mail-auth makes before its walk.
+    pub(crate) async fn relaxed_alignment(
+        &mut self,
+        identifier: &Name,
+        author_org: &Name,
+        list: Option<&PublicSuffixList>,
+    ) -> AlignmentOutcome {
+        if !identifier.is_within(author_org) {
+            return AlignmentOutcome::NotAligned {
+                organizational_domain: None,
+            };
+        }
+        let org = match list {
+            Some(list) => list
+                .organizational_domain(identifier)
+                .unwrap_or_else(|| identifier.clone()),
+            None => match self.tree_walk(identifier).await {
+                // Compared as text: the Organizational Domain's name is built only when it
+                // is reported.
+                Ok(walk) if walk.organizational_text() == author_org.as_str() => {
+                    return AlignmentOutcome::Aligned;
+                }
+                Ok(walk) => walk.organizational_domain(),
+                Err(failure) => return AlignmentOutcome::TemporaryFailure(failure),
+            },
+        };
+        if org == *author_org {
+            AlignmentOutcome::Aligned
+        } else {
+            AlignmentOutcome::NotAligned {
+                organizational_domain: Some(org),
+            }
+        }
     }
 
     /// The Organizational Domain of `domain` by `method`.
@@ -377,7 +462,8 @@ impl<'r, R: Resolver> Lookups<'r, R> {
         }
     }
 
-    /// RFC 9989 §4.10.1 policy discovery with the tree walk.
+    /// RFC 9989 §4.10.1 policy discovery with the tree walk. The outcome's `queries` are
+    /// left empty: they are in `self.trace`, for the caller to move where it wants them.
     pub(crate) async fn discover_by_tree_walk(&mut self, author: &Name) -> DiscoveryOutcome {
         let method = DiscoveryMethod::TreeWalk;
         let walk = match self.tree_walk(author).await {
@@ -386,44 +472,44 @@ impl<'r, R: Resolver> Lookups<'r, R> {
                 return DiscoveryOutcome::TemporaryFailure {
                     failure,
                     method,
-                    queries: self.trace.clone(),
+                    queries: Vec::new(),
                 };
             }
         };
-        let organizational_domain = walk.organizational_domain();
+        let organizational_labels = walk.organizational_labels();
         // Every name walked is a suffix of the author domain, as is the Organizational
         // Domain, so names compare by their label counts.
-        let at = |wanted: usize| walk.found.iter().find(|(labels, _)| *labels == wanted);
+        let at = |wanted: usize| walk.found().find(|(labels, _)| *labels == wanted);
         let chosen = if let Some((labels, record)) = at(author.label_count()) {
             Some((labels, record, PolicySource::AuthorDomain))
-        } else if let Some((labels, record)) = at(organizational_domain.label_count()) {
+        } else if let Some((labels, record)) = at(organizational_labels) {
             Some((labels, record, PolicySource::OrganizationalDomain))
         } else {
-            walk.found
-                .iter()
+            walk.found()
                 .find(|(_, record)| record.public_suffix == PsdTag::PublicSuffixDomain)
                 .map(|(labels, record)| (labels, record, PolicySource::PublicSuffixDomain))
         };
         match chosen {
-            Some((&labels, record, source)) => DiscoveryOutcome::Found(Box::new(PolicyDiscovery {
+            Some((labels, record, source)) => DiscoveryOutcome::Found(Box::new(PolicyDiscovery {
                 method,
                 author_domain: author.clone(),
                 policy_domain: walk.name(labels),
-                organizational_domain,
+                organizational_domain: walk.name(organizational_labels),
                 source,
                 record: Arc::clone(record),
-                queries: self.trace.clone(),
+                queries: Vec::new(),
             })),
             None => DiscoveryOutcome::NoPolicy {
                 reason: NoPolicyReason::NoPolicyRecord,
                 method,
-                queries: self.trace.clone(),
+                queries: Vec::new(),
             },
         }
     }
 
     /// RFC 7489 §6.6.3 policy discovery: the Author Domain, then (if different and the first
-    /// query found no DMARC record) its Organizational Domain from the list.
+    /// query found no DMARC record) its Organizational Domain from the list. As with
+    /// [`Lookups::discover_by_tree_walk`], the queries stay in `self.trace`.
     pub(crate) async fn discover_by_list(
         &mut self,
         author: &Name,
@@ -446,7 +532,7 @@ impl<'r, R: Resolver> Lookups<'r, R> {
                     return DiscoveryOutcome::TemporaryFailure {
                         failure,
                         method,
-                        queries: self.trace.clone(),
+                        queries: Vec::new(),
                     };
                 }
                 Ok(AtName::Nothing) => {}
@@ -454,7 +540,7 @@ impl<'r, R: Resolver> Lookups<'r, R> {
                     return DiscoveryOutcome::NoPolicy {
                         reason: NoPolicyReason::MultipleRecords { name },
                         method,
-                        queries: self.trace.clone(),
+                        queries: Vec::new(),
                     };
                 }
                 Ok(AtName::One(record)) => {
@@ -465,7 +551,7 @@ impl<'r, R: Resolver> Lookups<'r, R> {
                         organizational_domain,
                         source,
                         record,
-                        queries: self.trace.clone(),
+                        queries: Vec::new(),
                     }));
                 }
             }
@@ -473,7 +559,7 @@ impl<'r, R: Resolver> Lookups<'r, R> {
         DiscoveryOutcome::NoPolicy {
             reason: NoPolicyReason::NoPolicyRecord,
             method,
-            queries: self.trace.clone(),
+            queries: Vec::new(),
         }
     }
 

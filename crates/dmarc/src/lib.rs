@@ -98,6 +98,8 @@ mod discovery;
 mod error;
 mod psl;
 mod record;
+#[cfg(test)]
+mod reference;
 mod report;
 mod uri;
 mod verifier;

@@ -2,15 +2,9 @@
 
 use std::sync::OnceLock;
 
-use nom::bytes::complete::{tag, take_while, take_while1};
-use nom::character::complete::{digit1, one_of};
-use nom::combinator::{all_consuming, opt, recognize};
-use nom::sequence::preceded;
-use nom::{IResult, Parser};
-
 use mailproof_dns::Name;
 
-use crate::record::trim_wsp;
+use crate::record::{class, is};
 
 /// One report destination from `rua=` or `ruf=`.
 ///
@@ -93,33 +87,83 @@ impl std::fmt::Display for ReportUri {
     }
 }
 
-/// Parses a `dmarc-urilist`; returns the valid URIs and the byte offsets (within `list`) of
-/// entries that are not URIs.
-pub(crate) fn parse_uri_list(list: &[u8]) -> (Vec<ReportUri>, Vec<usize>) {
-    let mut uris = Vec::new();
-    let mut bad = Vec::new();
-    let mut offset = 0;
-    for entry in list.split(|&b| b == b',') {
-        let entry_offset = offset;
-        offset += entry.len() + 1;
-        let trimmed = trim_wsp(entry);
-        match all_consuming(dmarc_uri_with_size).parse(trimmed) {
-            Ok((_, (uri, size))) => match ReportUri::new(uri, size) {
-                Some(uri) => uris.push(uri),
-                None => bad.push(entry_offset),
-            },
-            Err(_) => bad.push(entry_offset),
+/// Parses a `dmarc-urilist` into `uris`; pushes to `bad` the byte offsets (within `list`) of
+/// entries that are not URIs. One pass: each entry is read up to the `,` that ends it.
+pub(crate) fn parse_uri_list(list: &[u8], uris: &mut Vec<ReportUri>, bad: &mut Vec<usize>) {
+    let mut entry_start = 0;
+    loop {
+        let (uri, entry_end) = uri_entry(list, entry_start);
+        match uri {
+            Some(uri) => uris.push(uri),
+            None => bad.push(entry_start),
         }
+        if entry_end >= list.len() {
+            return;
+        }
+        entry_start = entry_end + 1;
     }
-    (uris, bad)
+}
+
+/// One `*WSP (dmarc-uri / obs-dmarc-uri) *WSP` entry starting at `start`: the URI, if the
+/// entry is one, and where the entry ends (at its `,` or the end of `list`).
+fn uri_entry(list: &[u8], start: usize) -> (Option<ReportUri>, usize) {
+    let entry_end = |from: usize| {
+        list[from..]
+            .iter()
+            .position(|&b| b == b',')
+            .map_or(list.len(), |i| from + i)
+    };
+    let uri_start = start + list[start..].iter().take_while(|&&b| is_wsp(b)).count();
+    let Some((uri_len, scheme_len)) = dmarc_uri(&list[uri_start..]) else {
+        return (None, entry_end(uri_start));
+    };
+    let uri = &list[uri_start..uri_start + uri_len];
+    let mut i = uri_start + uri_len;
+    // `obs-dmarc-report-size = "!" 1*DIGIT [ "k" / "m" / "g" / "t" ]`
+    let mut size = None;
+    if list.get(i) == Some(&b'!') {
+        let digits_start = i + 1;
+        let digit_count = list[digits_start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digit_count == 0 {
+            return (None, entry_end(i));
+        }
+        i = digits_start + digit_count;
+        let unit = match list.get(i) {
+            Some(&u @ (b'k' | b'm' | b'g' | b't' | b'K' | b'M' | b'G' | b'T')) => {
+                i += 1;
+                Some(char::from(u))
+            }
+            _ => None,
+        };
+        size = Some((&list[digits_start..digits_start + digit_count], unit));
+    }
+    i += list[i..].iter().take_while(|&&b| is_wsp(b)).count();
+    match list.get(i) {
+        None | Some(b',') => (ReportUri::new(uri, scheme_len, size), i),
+        Some(_) => (None, entry_end(i)),
+    }
+}
+
+fn is_wsp(b: u8) -> bool {
+    b == b' ' || b == b'\t'
 }
 
 impl ReportUri {
-    fn new(uri: &[u8], size: Option<(&[u8], Option<char>)>) -> Option<ReportUri> {
+    /// `uri` (with its scheme of `scheme_len` bytes, then `:`) and its `!size` suffix.
+    pub(crate) fn new(
+        uri: &[u8],
+        scheme_len: usize,
+        size: Option<(&[u8], Option<char>)>,
+    ) -> Option<ReportUri> {
         let uri = std::str::from_utf8(uri).ok()?;
-        let scheme_len = uri.find(':')?;
+        if uri.as_bytes().get(scheme_len) != Some(&b':') {
+            return None;
+        }
         let max_size_bytes = size.and_then(|(digits, unit)| {
-            let n: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+            let n: u64 = crate::record::digits(digits)?;
             let shift = match unit.map(|u| u.to_ascii_lowercase()) {
                 None => 0,
                 Some('k') => 10,
@@ -159,45 +203,39 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// `dmarc-uri / obs-dmarc-uri`: a URI, then optionally the obsolete
-/// `obs-dmarc-report-size = "!" 1*DIGIT [ "k" / "m" / "g" / "t" ]`.
-#[allow(clippy::type_complexity)]
-fn dmarc_uri_with_size(input: &[u8]) -> IResult<&[u8], (&[u8], Option<(&[u8], Option<char>)>)> {
-    (
-        dmarc_uri,
-        opt(preceded(tag(&b"!"[..]), (digit1, opt(one_of("kmgtKMGT"))))),
-    )
-        .parse(input)
-}
-
 /// `dmarc-uri = URI` (RFC 3986 §3: `scheme ":" hier-part [ "?" query ] [ "#" fragment ]`),
 /// checked as `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )` followed by ":" and one
 /// or more URI characters; "commas (ASCII 0x2C) and exclamation points (ASCII 0x21) MUST be
-/// encoded".
-fn dmarc_uri(input: &[u8]) -> IResult<&[u8], &[u8]> {
-    recognize((
-        take_while1(|b: u8| b.is_ascii_alphabetic()).and(take_while(|b: u8| {
-            b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.'
-        })),
-        tag(&b":"[..]),
-        take_while1(is_uri_char),
-    ))
-    .parse(input)
-}
-
-/// unreserved / gen-delims / sub-delims (without "," and "!") / "%" (RFC 3986 §2).
-fn is_uri_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~:/?#[]@$&'()*+;=%".contains(&b)
+/// encoded". Returns the lengths of the URI at the start of `input` and of its scheme.
+fn dmarc_uri(input: &[u8]) -> Option<(usize, usize)> {
+    if !input.first()?.is_ascii_alphabetic() {
+        return None;
+    }
+    let scheme_len = input.iter().take_while(|&&b| is(class::SCHEME, b)).count();
+    if input.get(scheme_len) != Some(&b':') {
+        return None;
+    }
+    let rest_len = input[scheme_len + 1..]
+        .iter()
+        .take_while(|&&b| is(class::URI, b))
+        .count();
+    (rest_len > 0).then_some((scheme_len + 1 + rest_len, scheme_len))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn list(text: &[u8]) -> (Vec<ReportUri>, Vec<usize>) {
+        let (mut uris, mut bad) = (Vec::new(), Vec::new());
+        parse_uri_list(text, &mut uris, &mut bad);
+        (uris, bad)
+    }
+
     #[test]
     fn lists_and_sizes() {
         let (uris, bad) =
-            parse_uri_list(b"mailto:a@Example.COM , mailto:b@example.net!10m,https://r.example/x");
+            list(b"mailto:a@Example.COM , mailto:b@example.net!10m,https://r.example/x");
         assert!(bad.is_empty());
         assert_eq!(uris.len(), 3);
         assert_eq!(uris[0].host().unwrap().as_str(), "example.com");
@@ -211,26 +249,26 @@ mod tests {
 
     #[test]
     fn bad_entries_reported() {
-        let (uris, bad) = parse_uri_list(b"a@example.com,mailto:ok@example.com,mailto:x!q,,");
+        let (uris, bad) = list(b"a@example.com,mailto:ok@example.com,mailto:x!q,,");
         assert_eq!(uris.len(), 1);
         assert_eq!(bad, [0, 36, 47, 48]);
-        let (_, bad) = parse_uri_list(b"mailto:has space@example.com");
+        let (_, bad) = list(b"mailto:has space@example.com");
         assert_eq!(bad, [0]);
     }
 
     #[test]
     fn equality_ignores_whether_the_host_was_decoded() {
-        let (a, _) = parse_uri_list(b"mailto:r@example.com");
-        let (b, _) = parse_uri_list(b"mailto:r@example.com");
+        let (a, _) = list(b"mailto:r@example.com");
+        let (b, _) = list(b"mailto:r@example.com");
         assert!(a[0].host().is_some());
         assert_eq!(a, b);
-        let (c, _) = parse_uri_list(b"mailto:r@example.com!1k");
+        let (c, _) = list(b"mailto:r@example.com!1k");
         assert_ne!(a[0], c[0]);
     }
 
     #[test]
     fn hosts() {
-        let (uris, _) = parse_uri_list(
+        let (uris, _) = list(
             b"mailto:r@example.com?subject=x,https://user@h.example:8443/p,urn:isbn:1,mailto:%72@ex%61mple.org",
         );
         assert_eq!(uris[0].host().unwrap().as_str(), "example.com");

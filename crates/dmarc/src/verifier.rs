@@ -321,7 +321,10 @@ pub enum AlignmentOutcome {
     Aligned,
     /// Not aligned; in relaxed mode, with the identifier's Organizational Domain.
     NotAligned {
-        /// The identifier's Organizational Domain (relaxed mode only).
+        /// The identifier's Organizational Domain, in relaxed mode when it was looked up.
+        /// `None` in strict mode, and for an identifier that is neither the Author Domain's
+        /// Organizational Domain nor below it: its Organizational Domain, always itself or
+        /// an ancestor, cannot be the Author Domain's, so it is not looked up.
         organizational_domain: Option<Name>,
     },
     /// The identifier's Organizational Domain could not be found.
@@ -344,8 +347,22 @@ pub struct AuthorEvaluation {
     pub alignments: Vec<IdentifierAlignment>,
     /// The policy for this domain, when it failed (or when the message's From is unusable).
     pub policy: Option<AppliedPolicy>,
-    /// Every DNS query this domain's evaluation made, in order.
-    pub queries: Vec<Query>,
+    /// The DNS queries of this domain's evaluation that are not in `discovery`'s list, in
+    /// order: all of them when there is no `discovery`, otherwise those made after policy
+    /// discovery (alignment tree walks, the existence check for `np=`).
+    /// [`AuthorEvaluation::queries`] lists every query.
+    pub other_queries: Vec<Query>,
+}
+
+impl AuthorEvaluation {
+    /// Every DNS query this domain's evaluation made, in order: `discovery`'s, then
+    /// `other_queries`.
+    pub fn queries(&self) -> impl Iterator<Item = &Query> {
+        self.discovery
+            .iter()
+            .flat_map(|discovery| &discovery.queries)
+            .chain(&self.other_queries)
+    }
 }
 
 /// The DMARC verdict for a message.
@@ -463,7 +480,14 @@ impl Verifier {
         author_domain: &Name,
     ) -> DiscoveryOutcome {
         let mut lookups = Lookups::new(resolver, &self.records);
-        self.discover_with(&mut lookups, author_domain).await
+        let mut outcome = self.discover_with(&mut lookups, author_domain).await;
+        let trace = lookups.trace;
+        match &mut outcome {
+            DiscoveryOutcome::Found(discovery) => discovery.queries = trace,
+            DiscoveryOutcome::NoPolicy { queries, .. }
+            | DiscoveryOutcome::TemporaryFailure { queries, .. } => *queries = trace,
+        }
+        outcome
     }
 
     async fn discover_with<R: Resolver>(
@@ -516,19 +540,27 @@ impl Verifier {
                 known_domains,
             } => (known_domains, Some(PermErrorReason::NoUsableFrom(*problem))),
         };
-        let mut distinct: Vec<&Name> = Vec::new();
-        for domain in domains {
-            if !distinct.contains(&domain) {
-                distinct.push(domain);
+        // The common single domain needs no list of distinct ones.
+        let single: [&Name; 1];
+        let mut several: Vec<&Name> = Vec::new();
+        let distinct: &[&Name] = if let [domain] = domains.as_slice() {
+            single = [domain];
+            &single
+        } else {
+            for domain in domains {
+                if !several.contains(&domain) {
+                    several.push(domain);
+                }
             }
-        }
+            &several
+        };
         let too_many = (distinct.len() > self.max_author_domains).then_some(
             PermErrorReason::TooManyAuthorDomains {
                 count: distinct.len(),
                 evaluated: self.max_author_domains,
             },
         );
-        distinct.truncate(self.max_author_domains);
+        let distinct = &distinct[..distinct.len().min(self.max_author_domains)];
         // With an unusable From, the known domains' policies apply even if they pass.
         let policy_regardless = problem.is_some();
         let mut authors = Vec::with_capacity(distinct.len());
@@ -580,21 +612,22 @@ impl Verifier {
             discovery: None,
             alignments: Vec::new(),
             policy: None,
-            queries: Vec::new(),
+            other_queries: Vec::new(),
         };
-        let discovery = match self.discover_with(&mut lookups, author_domain).await {
+        let mut discovery = match self.discover_with(&mut lookups, author_domain).await {
             DiscoveryOutcome::Found(discovery) => *discovery,
             DiscoveryOutcome::NoPolicy { reason, .. } => {
                 evaluation.result = DmarcResult::None(reason);
-                evaluation.queries = lookups.trace;
+                evaluation.other_queries = lookups.trace;
                 return evaluation;
             }
             DiscoveryOutcome::TemporaryFailure { failure, .. } => {
                 evaluation.result = DmarcResult::TempError(failure);
-                evaluation.queries = lookups.trace;
+                evaluation.other_queries = lookups.trace;
                 return evaluation;
             }
         };
+        let discovery_queries = lookups.trace.len();
         let requested = match discovery.record.requested_policies() {
             Ok(requested) => requested,
             Err(defect) => {
@@ -602,8 +635,8 @@ impl Verifier {
                     policy_domain: discovery.policy_domain.clone(),
                     defect,
                 });
+                discovery.queries = lookups.trace;
                 evaluation.discovery = Some(discovery);
-                evaluation.queries = lookups.trace;
                 return evaluation;
             }
         };
@@ -646,8 +679,11 @@ impl Verifier {
                 }
             }
         }
+        // The discovery's queries open the trace: move them, and the rest, without copies.
+        let mut trace = lookups.trace;
+        evaluation.other_queries = trace.split_off(discovery_queries.min(trace.len()));
+        discovery.queries = trace;
         evaluation.discovery = Some(discovery);
-        evaluation.queries = lookups.trace;
         evaluation
     }
 
@@ -660,21 +696,24 @@ impl Verifier {
         spf: &SpfOutcome,
         dkim: &[DkimOutcome],
     ) -> Vec<IdentifierAlignment> {
-        let mut alignments = Vec::new();
-        let mut identifiers: Vec<(Mechanism, &Name)> = Vec::new();
-        if spf.result == SpfResult::Pass
-            && let Some(domain) = &spf.mail_from_domain
-        {
-            identifiers.push((Mechanism::Spf, domain));
-        }
-        for signature in dkim {
-            if signature.result == DkimResult::Pass
-                && !identifiers.contains(&(Mechanism::Dkim, &signature.signing_domain))
+        let spf_identifier = match (&spf.result, &spf.mail_from_domain) {
+            (SpfResult::Pass, Some(domain)) => Some((Mechanism::Spf, domain)),
+            _ => None,
+        };
+        let dkim_identifiers = dkim
+            .iter()
+            .filter(|signature| signature.result == DkimResult::Pass)
+            .map(|signature| (Mechanism::Dkim, &signature.signing_domain));
+        let mut alignments: Vec<IdentifierAlignment> = Vec::new();
+        for (mechanism, domain) in spf_identifier.into_iter().chain(dkim_identifiers) {
+            // Each DKIM domain once, however many signatures it made.
+            if mechanism == Mechanism::Dkim
+                && alignments
+                    .iter()
+                    .any(|a| a.mechanism == Mechanism::Dkim && a.domain == *domain)
             {
-                identifiers.push((Mechanism::Dkim, &signature.signing_domain));
+                continue;
             }
-        }
-        for (mechanism, domain) in identifiers {
             let mode = match mechanism {
                 Mechanism::Spf => discovery.record.spf_alignment,
                 Mechanism::Dkim => discovery.record.dkim_alignment,
@@ -686,13 +725,9 @@ impl Verifier {
                     organizational_domain: None,
                 }
             } else {
-                match lookups.organizational_domain(domain, self.list()).await {
-                    Ok(org) if org == discovery.organizational_domain => AlignmentOutcome::Aligned,
-                    Ok(org) => AlignmentOutcome::NotAligned {
-                        organizational_domain: Some(org),
-                    },
-                    Err(failure) => AlignmentOutcome::TemporaryFailure(failure),
-                }
+                lookups
+                    .relaxed_alignment(domain, &discovery.organizational_domain, self.list())
+                    .await
             };
             alignments.push(IdentifierAlignment {
                 mechanism,
@@ -701,7 +736,6 @@ impl Verifier {
                 outcome,
             });
         }
-
         alignments
     }
 

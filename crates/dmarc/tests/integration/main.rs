@@ -4,6 +4,7 @@
     reason = "test helpers outside #[test] functions: a panic is a test failure"
 )]
 
+mod alignment_property;
 mod psl_conformance;
 mod reports;
 mod scenarios;

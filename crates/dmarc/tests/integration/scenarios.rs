@@ -377,7 +377,7 @@ fn rfc7489_uses_the_list_for_organizational_domains() {
         walked.result.is_pass(),
         "the §11.8 hazard of a PSD without psd=y"
     );
-    let list_queries = evaluation.authors[0].queries.len();
+    let list_queries = evaluation.authors[0].queries().count();
     assert_eq!(list_queries, 1, "PSL mode needs no walk for alignment");
 }
 
