@@ -319,7 +319,7 @@ pub(crate) fn explain(envelope: &Envelope, verdict: &Verdict) -> String {
         (None, None) => {}
     }
     for author in &dmarc.evaluation.authors {
-        for query in &author.queries {
+        for query in author.queries() {
             let answer = match query.answer {
                 QueryAnswer::DmarcRecord(_) => "a DMARC record".to_owned(),
                 QueryAnswer::MultipleDmarcRecords(n) => format!("{n} DMARC records (all ignored)"),
