@@ -84,7 +84,8 @@
 //! Free functions parse a field value ([`Header::value`]):
 //! [`parse_address_list`], [`parse_date`], [`parse_msg_ids`],
 //! [`parse_content_type`], [`parse_content_disposition`],
-//! [`parse_transfer_encoding`] and [`decode_unstructured`]. Each accepts the
+//! [`parse_transfer_encoding`], [`parse_received`] (RFC 5321 trace fields)
+//! and [`decode_unstructured`]. Each accepts the
 //! obsolete syntax of RFC 5322 §4 and decodes RFC 2047 encoded words where
 //! they may appear; leniencies beyond the RFCs are listed in each function's
 //! docs.
@@ -143,6 +144,7 @@ mod lexer;
 mod message;
 mod mime;
 mod msgid;
+mod received;
 mod text;
 
 pub use address::{Address, Group, Mailbox, parse_address_list};
@@ -158,4 +160,5 @@ pub use header::{Header, Headers};
 pub use message::Message;
 pub use mime::{MimePart, PartKind};
 pub use msgid::parse_msg_ids;
+pub use received::{ExtendedDomain, Received, parse_received};
 pub use text::decode_unstructured;

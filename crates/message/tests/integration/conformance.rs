@@ -6,7 +6,10 @@
 //! * For the stalwart messages, part structure, content types, decoded text
 //!   bodies and attachment names are compared with the expected JSON (a
 //!   reference for structure and decoded values, not a format to match).
-//! * The header-field vectors are run through the matching parser.
+//! * The header-field vectors are run through the matching parser;
+//!   `received.json` is compared on the fields RFC 5321 §4.4 defines (see
+//!   `RECEIVED_KEYS`). `list.json` (comma-separated phrase lists, as in
+//!   `Keywords`) is not run: we have no parser for such lists.
 //!
 //! Each disagreement must be listed in `KNOWN` with a reason; the test fails
 //! on an unlisted disagreement and on a listed case that now agrees.
@@ -16,8 +19,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use mailproof_message::{
-    Address, ContentType, Message, MimePart, PartKind, parse_address_list, parse_content_type,
-    parse_date, parse_msg_ids,
+    Address, ContentType, DateTime, Message, MimePart, PartKind, parse_address_list,
+    parse_content_type, parse_date, parse_msg_ids, parse_received,
 };
 use serde_json::{Value, json};
 
@@ -29,6 +32,20 @@ const PREFIX: &str = "a boundary that is a prefix of another is not matched by i
 const NESTED_SAME: &str = "nested multipart reusing the outer boundary: the outer boundary wins (RFC 2046 forbids the reuse), stalwart lets the inner part claim it";
 const OUTER_CLOSES: &str = "an outer boundary line ends an unclosed inner multipart; stalwart keeps it inside the inner part";
 const TWO_TYPES: &str = "part with two Content-Type fields (header runs into the next part): we use the first, stalwart the last";
+
+const WITH_NAME: &str = "`with`: we return the protocol word as written; stalwart maps products and variants to its protocol list (Microsoft SMTPSVC -> SMTP, local-esmtp -> ESMTP, ESMTP-TLS -> ESMTPS, ESMTP/TLS/... -> ESMTP)";
+const WITH_OTHER: &str = "`with` names a protocol outside stalwart's list (MAPI, NNFMP, TCP, ...): we return it, stalwart drops it";
+const ID_SLASH: &str =
+    "`id` atom with a `/` (ecelerity): we keep the whole atom, stalwart cuts it at the `/`";
+const IPREV_AS_WRITTEN: &str = "TCP-info domain `localhost`/`unknown`/`unverified`/`softdnserr`: we return the Domain as written (RFC 5321 §4.4), stalwart drops placeholders";
+const NOT_TCP_INFO: &str = "comment with a domain but no valid address literal is no TCP-info (RFC 5321 §4.4); stalwart takes the domain";
+const ZONE_NAME: &str =
+    "RFC 5322 §4.3 obs-zone: PST/PDT are -0800/-0700; stalwart ignores zone names";
+const TWO_DIGIT_YEAR: &str =
+    "RFC 5322 §4.3: two-digit year 03/04 is 2003/2004; stalwart makes it 1903/1904";
+const ASCTIME: &str = "asctime-style date (`Fri Feb 07 10:18:12 2003`) is no date-time: no date; stalwart returns out-of-range fields";
+const FROM_IN_COMMENT: &str =
+    "`from` inside a comment is no clause (RFC 5321 §4.4); stalwart reads it";
 
 /// Known disagreements: (suite file, case, reason). A case is the vector's
 /// index in a header-field file, or `dir/NNN.json` / `dir/NNN.crlf.json`
@@ -48,6 +65,76 @@ const KNOWN: &[(&str, &str, &str)] = &[
     ("content_type.json", "61", "deliberately garbled RFC 2231 names (`3**`, `1 * 999 *=`): we keep the raw names, stalwart reinterprets them"),
     ("date.json", "12", "\"4 8 15 16 23 42\" has no hh:mm time; stalwart guesses a date"),
     ("date.json", "28", "a Received value (`by ... ; date`), not a date-time; we parse Date fields only"),
+    ("received.json", "0", WITH_NAME),
+    ("received.json", "4", IPREV_AS_WRITTEN),
+    ("received.json", "13", ASCTIME),
+    ("received.json", "15", IPREV_AS_WRITTEN),
+    ("received.json", "18", WITH_NAME),
+    ("received.json", "19", WITH_NAME),
+    ("received.json", "20", WITH_NAME),
+    ("received.json", "21", WITH_NAME),
+    ("received.json", "22", WITH_NAME),
+    ("received.json", "23", WITH_NAME),
+    ("received.json", "24", WITH_NAME),
+    ("received.json", "25", WITH_OTHER),
+    ("received.json", "26", WITH_NAME),
+    ("received.json", "27", WITH_NAME),
+    ("received.json", "28", ID_SLASH),
+    ("received.json", "29", "`with ECSTREAM` (outside stalwart's list) and an `id` with a `/` (see the other cases)"),
+    ("received.json", "30", ID_SLASH),
+    ("received.json", "31", WITH_NAME),
+    ("received.json", "32", WITH_NAME),
+    ("received.json", "33", WITH_NAME),
+    ("received.json", "43", NOT_TCP_INFO),
+    ("received.json", "44", IPREV_AS_WRITTEN),
+    ("received.json", "45", IPREV_AS_WRITTEN),
+    ("received.json", "54", "`(<unknown.domain>[12.211.5.69])`: a bracketed word before the literal is no TCP-info; stalwart strips the brackets"),
+    ("received.json", "67", ZONE_NAME),
+    ("received.json", "71", WITH_NAME),
+    ("received.json", "75", "`[(134.97.4.21)]` is no address literal; stalwart strips the parentheses"),
+    ("received.json", "78", IPREV_AS_WRITTEN),
+    ("received.json", "80", IPREV_AS_WRITTEN),
+    ("received.json", "89", TWO_DIGIT_YEAR),
+    ("received.json", "90", TWO_DIGIT_YEAR),
+    ("received.json", "94", WITH_OTHER),
+    ("received.json", "95", WITH_NAME),
+    ("received.json", "98", WITH_NAME),
+    ("received.json", "103", NOT_TCP_INFO),
+    ("received.json", "111", "`by <server>`: a host in angle brackets is no Domain; stalwart strips the brackets"),
+    ("received.json", "112", IPREV_AS_WRITTEN),
+    ("received.json", "113", "`(account seiz [212.87.144.30] verified)`: words before the literal make it no TCP-info (stalwart takes the address); `with ESMTP-TLS` as written"),
+    ("received.json", "117", "asctime-style date (no date; stalwart returns out-of-range fields) and `by host,`: we keep the host as written"),
+    ("received.json", "118", "asctime-style date (no date; stalwart returns out-of-range fields) and `by host,`: we keep the host as written"),
+    ("received.json", "119", "`-0800 PST`: text after the zone makes the date-time unparsable; stalwart ignores it"),
+    ("received.json", "121", WITH_NAME),
+    ("received.json", "123", "`by alpha by uid`: the first `by` counts; stalwart takes the second and drops `with qmail-scanner-1.14`"),
+    ("received.json", "125", "`from Unknown/Local`: we keep the host as written, stalwart cuts it at the `/`"),
+    ("received.json", "127", IPREV_AS_WRITTEN),
+    ("received.json", "128", "`; <date> for <...>`: text after the date-time makes it unparsable (stalwart reads both) and two-digit year 03"),
+    ("received.json", "133", WITH_OTHER),
+    ("received.json", "136", WITH_OTHER),
+    ("received.json", "138", "`;_ Tue, ...`: an underscore before the date-time makes it unparsable; stalwart skips it"),
+    ("received.json", "144", "fractional seconds (`07:53:55.516`) are no RFC 5322 time; stalwart drops them"),
+    ("received.json", "145", NOT_TCP_INFO),
+    ("received.json", "146", NOT_TCP_INFO),
+    ("received.json", "147", WITH_NAME),
+    ("received.json", "148", "`with Thrift` (outside stalwart's list) and a comment of base64 junk before the address is no TCP-info"),
+    ("received.json", "149", WITH_NAME),
+    ("received.json", "151", "`from [<...>]`: we keep the host as written (stalwart drops it); asctime-style date"),
+    ("received.json", "152", IPREV_AS_WRITTEN),
+    ("received.json", "153", "`for <address>`: we return the path as written, stalwart drops one without `@`"),
+    ("received.json", "156", WITH_NAME),
+    ("received.json", "157", WITH_OTHER),
+    ("received.json", "161", FROM_IN_COMMENT),
+    ("received.json", "162", FROM_IN_COMMENT),
+    ("received.json", "163", "`from` inside a comment is no clause (stalwart reads it); PDT is -0700 (RFC 5322 §4.3, stalwart ignores zone names)"),
+    ("received.json", "165", FROM_IN_COMMENT),
+    ("received.json", "167", WITH_OTHER),
+    ("received.json", "170", WITH_OTHER),
+    ("received.json", "171", FROM_IN_COMMENT),
+    ("received.json", "175", WITH_OTHER),
+    ("received.json", "176", WITH_OTHER),
+    ("received.json", "177", WITH_OTHER),
     ("unstructured.json", "21", GLUED_WORD),
     ("unstructured.json", "22", "an empty encoded word decodes to nothing; stalwart adds a space"),
     ("unstructured.json", "27", GLUED_WORD),
@@ -250,6 +337,109 @@ fn compare(expected: &Value, actual: &Value) -> Result<(), String> {
     }
 }
 
+fn date_json(d: &DateTime) -> Value {
+    json!({
+        "year": d.year, "month": d.month, "day": d.day,
+        "hour": d.hour, "minute": d.minute, "second": d.second,
+        "tz_before_gmt": d.offset_minutes < 0,
+        "tz_hour": d.offset_minutes.unsigned_abs() / 60,
+        "tz_minute": d.offset_minutes.unsigned_abs() % 60,
+    })
+}
+
+/// An address as stalwart writes it: no brackets, no `IPv6:` tag.
+fn bare_address(address: &[u8]) -> String {
+    let address = address
+        .strip_prefix(b"[")
+        .and_then(|a| a.strip_suffix(b"]"))
+        .unwrap_or(address);
+    let address = match address.get(..5) {
+        Some(tag) if tag.eq_ignore_ascii_case(b"IPv6:") => &address[5..],
+        _ => address,
+    };
+    text(address)
+}
+
+/// The fields of `received.json` that RFC 5321 §4.4 defines and
+/// `parse_received` returns. Stalwart's other fields (`helo`, `helo_cmd`,
+/// `ident`, `tls_version`, `tls_cipher`) are read from comments whose
+/// format each server makes up, and are not compared.
+const RECEIVED_KEYS: [&str; 9] = [
+    "from",
+    "from_ip",
+    "from_iprev",
+    "by",
+    "via",
+    "with",
+    "id",
+    "for_",
+    "date",
+];
+
+fn received_json(value: &[u8]) -> Value {
+    let Ok(r) = parse_received(value) else {
+        return Value::Null;
+    };
+    let host =
+        |h: Option<mailproof_message::ExtendedDomain<'_>>| h.and_then(|h| h.name).map(bare_address);
+    let from = r.from;
+    json!({
+        "from": host(from),
+        "from_ip": from.and_then(|f| f.tcp_info_address).map(bare_address),
+        "from_iprev": from.and_then(|f| f.tcp_info_domain).map(text),
+        "by": host(r.by),
+        "via": r.via.map(text),
+        "with": r.with.map(|w| text(w).to_uppercase()),
+        "id": r.id.map(text),
+        "for_": r.recipient.map(text),
+        "date": r.date.as_ref().map(date_json),
+    })
+}
+
+/// `expected` reduced to [`RECEIVED_KEYS`], in [`received_json`]'s form.
+fn received_expected(expected: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for key in RECEIVED_KEYS {
+        let value = match &expected[key] {
+            // Hosts are {"Name": ...} or {"IpAddr": ...}.
+            Value::Object(host) if key != "date" => {
+                host.values().next().cloned().unwrap_or(Value::Null)
+            }
+            Value::String(with) if key == "with" => Value::String(with.to_uppercase()),
+            // Stalwart marks a zero offset (GMT, UT) as before GMT; both
+            // sides have offset 0, so the sign says nothing.
+            Value::Object(date) if date["tz_hour"] == 0 && date["tz_minute"] == 0 => {
+                let mut date = date.clone();
+                date.insert("tz_before_gmt".to_owned(), Value::Bool(false));
+                Value::Object(date)
+            }
+            other => other.clone(),
+        };
+        out.insert(key.to_owned(), value);
+    }
+    Value::Object(out)
+}
+
+/// `received.json`: each vector through `parse_received`, compared on
+/// [`RECEIVED_KEYS`].
+fn received_vectors(root: &Path, problems: &mut String) {
+    let file = "received.json";
+    let path = root.join("mime/stalwart-mail-parser").join(file);
+    let cases: Vec<Value> = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let mut tally = Tally::new(file);
+    for (i, case) in cases.iter().enumerate() {
+        let header = case["header"].as_str().unwrap();
+        tally.record(
+            i.to_string(),
+            compare(
+                &received_expected(&case["expected"]),
+                &received_json(field_value(header)),
+            ),
+        );
+    }
+    tally.finish(problems);
+}
+
 fn header_vectors(root: &Path, problems: &mut String) {
     type Check = fn(&[u8]) -> Value;
     let files: [(&'static str, Check); 5] = [
@@ -260,15 +450,7 @@ fn header_vectors(root: &Path, problems: &mut String) {
             parse_content_type(v).map_or(Value::Null, |ct| content_type_json(&ct))
         }),
         ("date.json", |v| {
-            parse_date(v).map_or(Value::Null, |d| {
-                json!({
-                    "year": d.year, "month": d.month, "day": d.day,
-                    "hour": d.hour, "minute": d.minute, "second": d.second,
-                    "tz_before_gmt": d.offset_minutes < 0,
-                    "tz_hour": d.offset_minutes.unsigned_abs() / 60,
-                    "tz_minute": d.offset_minutes.unsigned_abs() % 60,
-                })
-            })
+            parse_date(v).map_or(Value::Null, |d| date_json(&d))
         }),
         ("id.json", |v| {
             parse_msg_ids(v).map_or(Value::Null, |ids| {
@@ -573,6 +755,7 @@ fn conformance() {
     };
     let mut problems = String::new();
     header_vectors(&root, &mut problems);
+    received_vectors(&root, &mut problems);
     messages(&root, &mut problems);
 
     // mikel/mail: no expected output; must parse, re-join and build a tree.

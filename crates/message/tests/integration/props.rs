@@ -97,7 +97,15 @@ proptest! {
         let _ = parse_content_type(&value);
         let _ = parse_date(&value);
         let _ = parse_msg_ids(&value);
+        let _ = mailproof_message::parse_received(&value);
         let _ = mailproof_message::decode_unstructured(&value);
+    }
+
+    #[test]
+    fn received_like_never_panics(
+        value in "[ a-z0-9.:;@<>\\[\\]()\"\\\\,_-]{0,60}|(from|by|with|id|for|via| |\\(|\\)|\\[|\\]|1\\.2\\.3\\.4|IPv6:::1|;|<a@b>|x){0,20}",
+    ) {
+        let _ = mailproof_message::parse_received(value.as_bytes());
     }
 
     #[test]
