@@ -149,13 +149,57 @@ enum AtName {
     Several,
 }
 
+/// Policy discovery inside the crate: [`DiscoveryOutcome`] without the box and the
+/// queries, which stay in [`Lookups::trace`] until the caller moves them.
+pub(crate) enum Discovered {
+    Found(PolicyDiscovery),
+    NoPolicy(NoPolicyReason),
+    TemporaryFailure(DnsFailure),
+}
+
+impl Discovered {
+    /// The public outcome, holding `queries`.
+    pub(crate) fn into_outcome(
+        self,
+        method: DiscoveryMethod,
+        queries: Vec<Query>,
+    ) -> DiscoveryOutcome {
+        match self {
+            Discovered::Found(mut discovery) => {
+                discovery.queries = queries;
+                DiscoveryOutcome::Found(Box::new(discovery))
+            }
+            Discovered::NoPolicy(reason) => DiscoveryOutcome::NoPolicy {
+                reason,
+                method,
+                queries,
+            },
+            Discovered::TemporaryFailure(failure) => DiscoveryOutcome::TemporaryFailure {
+                failure,
+                method,
+                queries,
+            },
+        }
+    }
+}
+
+/// What a `_dmarc` query found, kept for the rest of one evaluation.
+#[derive(Clone)]
+enum TxtOutcome {
+    Found(AtName),
+    /// The query failed; the name is that of the query in the trace.
+    Failed(FailureKind),
+}
+
 /// The queries of one evaluation, each name asked once (tree walks overlap).
 pub(crate) struct Lookups<'r, R> {
     resolver: &'r R,
     records: &'r RecordCache,
     /// What each `_dmarc` query found, by the index of the query in `trace` (whose name is
-    /// the key, so none is copied); a handful of entries, scanned linearly.
-    txt_cache: Vec<(usize, Result<AtName, DnsFailure>)>,
+    /// the key, so none is copied): one walk's worth inline, more (several identifiers'
+    /// walks) in `txt_more`; a handful of entries, scanned linearly.
+    txt_inline: [Option<(usize, TxtOutcome)>; MAX_TREE_WALK_QUERIES],
+    txt_more: Vec<(usize, TxtOutcome)>,
     pub(crate) trace: Vec<Query>,
 }
 
@@ -164,6 +208,8 @@ pub(crate) struct Lookups<'r, R> {
 /// A walk queries at most [`MAX_TREE_WALK_QUERIES`] names, so the records fit inline.
 pub(crate) struct Walk<'a> {
     start: &'a Name,
+    /// `start.label_count()`, counted once.
+    start_labels: usize,
     found: [Option<(usize, Arc<Record>)>; MAX_TREE_WALK_QUERIES],
 }
 
@@ -180,7 +226,7 @@ impl Walk<'_> {
     /// retrieved from the longest to the shortest".
     fn organizational_labels(&self) -> usize {
         select_organizational_labels(
-            self.start.label_count(),
+            self.start_labels,
             self.found()
                 .map(|(labels, record)| (labels, record.public_suffix)),
         )
@@ -188,7 +234,11 @@ impl Walk<'_> {
 
     /// The Organizational Domain, as text (a suffix of the start's).
     pub(crate) fn organizational_text(&self) -> &str {
-        suffix_text(self.start, self.organizational_labels())
+        suffix_text(
+            self.start.as_str(),
+            self.start_labels,
+            self.organizational_labels(),
+        )
     }
 
     /// The Organizational Domain.
@@ -198,16 +248,20 @@ impl Walk<'_> {
 
     /// The suffix of `start` with `labels` labels (at most all of them).
     fn name(&self, labels: usize) -> Name {
+        if labels >= self.start_labels {
+            // The usual Policy Domain and Organizational Domain: the start itself.
+            return self.start.clone();
+        }
         self.start
             .suffix(labels)
             .unwrap_or_else(|| self.start.clone())
     }
 }
 
-/// The text of the suffix of `name` with `labels` labels (all of it when it has fewer).
-fn suffix_text(name: &Name, labels: usize) -> &str {
-    let text = name.as_str();
-    let skip = name.label_count().saturating_sub(labels);
+/// The suffix of `text` (a name's text with `total` labels) with `labels` labels (all of it
+/// when it has fewer).
+fn suffix_text(text: &str, total: usize, labels: usize) -> &str {
+    let skip = total.saturating_sub(labels);
     if skip == 0 {
         return text;
     }
@@ -271,16 +325,16 @@ pub fn select_organizational_domain(start: &Name, found: &[(Name, PsdTag)]) -> N
 /// labels ... until 7 labels remain" — and each parent up to the single-label name. At most
 /// [`MAX_TREE_WALK_QUERIES`] names.
 pub fn tree_walk_names(start: &Name) -> Vec<Name> {
-    tree_walk_suffixes(start)
+    tree_walk_suffixes(start, start.label_count())
         .filter_map(|(_, labels)| start.suffix(labels))
         .collect()
 }
 
 /// The names of [`tree_walk_names`] as suffixes of `start`'s text (each a valid, normalized
-/// name, since it starts at a label boundary), with their label counts; nothing allocated.
-fn tree_walk_suffixes(start: &Name) -> impl Iterator<Item = (&str, usize)> {
+/// name, since it starts at a label boundary), with their label counts; `total` is `start`'s.
+/// Nothing allocated.
+fn tree_walk_suffixes(start: &Name, total: usize) -> impl Iterator<Item = (&str, usize)> {
     let text = start.as_str();
-    let total = start.label_count();
     let mut dots = text.match_indices('.').map(|(index, _)| index + 1);
     // After the start itself: drop labels down to seven when there are eight or more, then
     // one label at a time.
@@ -306,8 +360,9 @@ impl<'r, R: Resolver> Lookups<'r, R> {
         Lookups {
             resolver,
             records,
-            // One tree walk's worth, so a typical evaluation never grows them.
-            txt_cache: Vec::with_capacity(MAX_TREE_WALK_QUERIES),
+            txt_inline: Default::default(),
+            txt_more: Vec::new(),
+            // One tree walk's worth, so a typical evaluation never grows it.
             trace: Vec::with_capacity(MAX_TREE_WALK_QUERIES),
         }
     }
@@ -315,15 +370,27 @@ impl<'r, R: Resolver> Lookups<'r, R> {
     /// The DMARC record at `_dmarc.<domain>`, if exactly one; `domain` is the text of a
     /// normalized [`Name`].
     async fn dmarc_at(&mut self, domain: &str) -> Result<AtName, DnsFailure> {
-        let cached = self.txt_cache.iter().find(|(index, _)| {
-            self.trace[*index]
-                .name
-                .as_str()
-                .strip_prefix("_dmarc.")
-                .is_some_and(|queried| queried == domain)
-        });
-        if let Some((_, cached)) = cached {
-            return cached.clone();
+        let cached = self
+            .txt_inline
+            .iter()
+            .map_while(Option::as_ref)
+            .chain(&self.txt_more)
+            .find(|(index, _)| {
+                self.trace[*index]
+                    .name
+                    .as_str()
+                    .strip_prefix("_dmarc.")
+                    .is_some_and(|queried| queried == domain)
+            });
+        if let Some((index, cached)) = cached {
+            return match cached {
+                TxtOutcome::Found(at) => Ok(at.clone()),
+                TxtOutcome::Failed(kind) => Err(DnsFailure {
+                    name: self.trace[*index].name.clone(),
+                    record_type: RecordType::Txt,
+                    kind: *kind,
+                }),
+            };
         }
         // A name too long to take `_dmarc.` cannot hold a record.
         let Some(query_name) = self.records.record_name(domain) else {
@@ -368,7 +435,17 @@ impl<'r, R: Resolver> Lookups<'r, R> {
             }
         };
         // `record` above pushed this query last.
-        self.txt_cache.push((self.trace.len() - 1, outcome.clone()));
+        let entry = (
+            self.trace.len() - 1,
+            match &outcome {
+                Ok(at) => TxtOutcome::Found(at.clone()),
+                Err(failure) => TxtOutcome::Failed(failure.kind),
+            },
+        );
+        match self.txt_inline.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some(entry),
+            None => self.txt_more.push(entry),
+        }
         outcome
     }
 
@@ -385,11 +462,12 @@ impl<'r, R: Resolver> Lookups<'r, R> {
     pub(crate) async fn tree_walk<'a>(&mut self, start: &'a Name) -> Result<Walk<'a>, DnsFailure> {
         let mut walk = Walk {
             start,
+            start_labels: start.label_count(),
             found: Default::default(),
         };
         // `tree_walk_suffixes` yields at most MAX_TREE_WALK_QUERIES names: a slot for each.
         let mut slots = walk.found.iter_mut();
-        for (name, labels) in tree_walk_suffixes(start) {
+        for (name, labels) in tree_walk_suffixes(start, walk.start_labels) {
             if let AtName::One(record) = self.dmarc_at(name).await? {
                 let stop = record.public_suffix != PsdTag::Undetermined;
                 if let Some(slot) = slots.next() {
@@ -462,18 +540,14 @@ impl<'r, R: Resolver> Lookups<'r, R> {
         }
     }
 
-    /// RFC 9989 §4.10.1 policy discovery with the tree walk. The outcome's `queries` are
-    /// left empty: they are in `self.trace`, for the caller to move where it wants them.
-    pub(crate) async fn discover_by_tree_walk(&mut self, author: &Name) -> DiscoveryOutcome {
+    /// RFC 9989 §4.10.1 policy discovery with the tree walk. The queries stay in
+    /// `self.trace`, for the caller to move where it wants them.
+    pub(crate) async fn discover_by_tree_walk(&mut self, author: &Name) -> Discovered {
         let method = DiscoveryMethod::TreeWalk;
         let walk = match self.tree_walk(author).await {
             Ok(walk) => walk,
             Err(failure) => {
-                return DiscoveryOutcome::TemporaryFailure {
-                    failure,
-                    method,
-                    queries: Vec::new(),
-                };
+                return Discovered::TemporaryFailure(failure);
             }
         };
         let organizational_labels = walk.organizational_labels();
@@ -490,7 +564,7 @@ impl<'r, R: Resolver> Lookups<'r, R> {
                 .map(|(labels, record)| (labels, record, PolicySource::PublicSuffixDomain))
         };
         match chosen {
-            Some((labels, record, source)) => DiscoveryOutcome::Found(Box::new(PolicyDiscovery {
+            Some((labels, record, source)) => Discovered::Found(PolicyDiscovery {
                 method,
                 author_domain: author.clone(),
                 policy_domain: walk.name(labels),
@@ -498,12 +572,8 @@ impl<'r, R: Resolver> Lookups<'r, R> {
                 source,
                 record: Arc::clone(record),
                 queries: Vec::new(),
-            })),
-            None => DiscoveryOutcome::NoPolicy {
-                reason: NoPolicyReason::NoPolicyRecord,
-                method,
-                queries: Vec::new(),
-            },
+            }),
+            None => Discovered::NoPolicy(NoPolicyReason::NoPolicyRecord),
         }
     }
 
@@ -514,7 +584,7 @@ impl<'r, R: Resolver> Lookups<'r, R> {
         &mut self,
         author: &Name,
         list: &PublicSuffixList,
-    ) -> DiscoveryOutcome {
+    ) -> Discovered {
         let method = DiscoveryMethod::PublicSuffixList;
         let organizational_domain = list
             .organizational_domain(author)
@@ -529,22 +599,14 @@ impl<'r, R: Resolver> Lookups<'r, R> {
         for (name, source) in candidates {
             match self.dmarc_at(name.as_str()).await {
                 Err(failure) => {
-                    return DiscoveryOutcome::TemporaryFailure {
-                        failure,
-                        method,
-                        queries: Vec::new(),
-                    };
+                    return Discovered::TemporaryFailure(failure);
                 }
                 Ok(AtName::Nothing) => {}
                 Ok(AtName::Several) => {
-                    return DiscoveryOutcome::NoPolicy {
-                        reason: NoPolicyReason::MultipleRecords { name },
-                        method,
-                        queries: Vec::new(),
-                    };
+                    return Discovered::NoPolicy(NoPolicyReason::MultipleRecords { name });
                 }
                 Ok(AtName::One(record)) => {
-                    return DiscoveryOutcome::Found(Box::new(PolicyDiscovery {
+                    return Discovered::Found(PolicyDiscovery {
                         method,
                         author_domain: author.clone(),
                         policy_domain: name,
@@ -552,15 +614,11 @@ impl<'r, R: Resolver> Lookups<'r, R> {
                         source,
                         record,
                         queries: Vec::new(),
-                    }));
+                    });
                 }
             }
         }
-        DiscoveryOutcome::NoPolicy {
-            reason: NoPolicyReason::NoPolicyRecord,
-            method,
-            queries: Vec::new(),
-        }
+        Discovered::NoPolicy(NoPolicyReason::NoPolicyRecord)
     }
 
     /// Whether `domain` exists. RFC 9989 §3.2.13 calls a domain non-existent when a query

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use mailproof_dns::{Name, Resolver};
 
 use crate::discovery::{
-    DiscoveryMethod, DiscoveryOutcome, DnsFailure, Lookups, NoPolicyReason, PolicyDiscovery,
-    PolicySource, Query,
+    Discovered, DiscoveryMethod, DiscoveryOutcome, DnsFailure, Lookups, NoPolicyReason,
+    PolicyDiscovery, PolicySource, Query,
 };
 use crate::psl::PublicSuffixList;
 use crate::record::{AlignmentMode, Policy, PolicyDefect, RecordCache};
@@ -480,21 +480,16 @@ impl Verifier {
         author_domain: &Name,
     ) -> DiscoveryOutcome {
         let mut lookups = Lookups::new(resolver, &self.records);
-        let mut outcome = self.discover_with(&mut lookups, author_domain).await;
-        let trace = lookups.trace;
-        match &mut outcome {
-            DiscoveryOutcome::Found(discovery) => discovery.queries = trace,
-            DiscoveryOutcome::NoPolicy { queries, .. }
-            | DiscoveryOutcome::TemporaryFailure { queries, .. } => *queries = trace,
-        }
-        outcome
+        self.discover_with(&mut lookups, author_domain)
+            .await
+            .into_outcome(self.method(), lookups.trace)
     }
 
     async fn discover_with<R: Resolver>(
         &self,
         lookups: &mut Lookups<'_, R>,
         author_domain: &Name,
-    ) -> DiscoveryOutcome {
+    ) -> Discovered {
         match self.list() {
             None => lookups.discover_by_tree_walk(author_domain).await,
             Some(list) => lookups.discover_by_list(author_domain, list).await,
@@ -615,13 +610,13 @@ impl Verifier {
             other_queries: Vec::new(),
         };
         let mut discovery = match self.discover_with(&mut lookups, author_domain).await {
-            DiscoveryOutcome::Found(discovery) => *discovery,
-            DiscoveryOutcome::NoPolicy { reason, .. } => {
+            Discovered::Found(discovery) => discovery,
+            Discovered::NoPolicy(reason) => {
                 evaluation.result = DmarcResult::None(reason);
                 evaluation.other_queries = lookups.trace;
                 return evaluation;
             }
-            DiscoveryOutcome::TemporaryFailure { failure, .. } => {
+            Discovered::TemporaryFailure(failure) => {
                 evaluation.result = DmarcResult::TempError(failure);
                 evaluation.other_queries = lookups.trace;
                 return evaluation;
