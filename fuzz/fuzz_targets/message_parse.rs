@@ -5,6 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use mailproof_message::{
     Limits, Message, decode_unstructured, parse_content_type, parse_date, parse_msg_ids,
+    parse_received,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -23,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
             parse_content_type(h.value()),
             parse_date(h.value()),
             parse_msg_ids(h.value()),
+            parse_received(h.value()),
         );
         let _ = decode_unstructured(h.value());
     }
