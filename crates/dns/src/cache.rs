@@ -57,6 +57,8 @@ enum Cached {
 struct Entry {
     answer: Cached,
     stored_at: Instant,
+    /// How long the entry lives: `expires_at - stored_at`.
+    keep: Duration,
     expires_at: Instant,
 }
 
@@ -72,10 +74,31 @@ enum Key {
 
 /// A key as the cache compares and hashes it, borrowed: lookups build one of these from the
 /// caller's `&Name` instead of cloning the name into a [`Key`].
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum KeyRef<'a> {
     Name(RecordType, &'a str),
     Ptr(IpAddr),
+}
+
+/// Two writes per key (the derived hash would make four): the record type, then the name's
+/// bytes; a PTR key hashes a tag no record type has, then the address. Equal keys hash
+/// alike; keys of different kinds may collide, which equality sorts out.
+impl Hash for KeyRef<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match *self {
+            KeyRef::Name(record_type, name) => {
+                state.write_u8(record_type as u8);
+                state.write(name.as_bytes());
+            }
+            KeyRef::Ptr(ip) => {
+                state.write_u8(u8::MAX);
+                match ip {
+                    IpAddr::V4(v4) => state.write(&v4.octets()),
+                    IpAddr::V6(v6) => state.write(&v6.octets()),
+                }
+            }
+        }
+    }
 }
 
 /// The one view both [`Key`] and a borrowed lookup give of a key, so the map (which stores
@@ -164,7 +187,8 @@ pub struct CachingResolver<R> {
     inner: R,
     config: CacheConfig,
     entries: Arc<Mutex<LruCache<Key, Entry>>>,
-    clock: Clock,
+    /// `None`: [`Instant::now`], called directly.
+    clock: Option<Clock>,
 }
 
 impl<R> fmt::Debug for CachingResolver<R> {
@@ -179,7 +203,12 @@ impl<R> fmt::Debug for CachingResolver<R> {
 impl<R: Resolver> CachingResolver<R> {
     /// Caches the answers of `inner` within `config`'s limits.
     pub fn new(inner: R, config: CacheConfig) -> CachingResolver<R> {
-        CachingResolver::with_clock(inner, config, Instant::now)
+        CachingResolver {
+            inner,
+            config,
+            entries: Arc::new(Mutex::new(LruCache::new(config.capacity))),
+            clock: None,
+        }
     }
 
     /// Like [`CachingResolver::new`] with another source of the current time, so tests can
@@ -193,7 +222,7 @@ impl<R: Resolver> CachingResolver<R> {
             inner,
             config,
             entries: Arc::new(Mutex::new(LruCache::new(config.capacity))),
-            clock: Arc::new(clock),
+            clock: Some(Arc::new(clock)),
         }
     }
 }
@@ -225,18 +254,34 @@ impl<R> CachingResolver<R> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn now(&self) -> Instant {
+        match &self.clock {
+            None => Instant::now(),
+            Some(clock) => clock(),
+        }
+    }
+
     /// The cached answer for `key`, its TTL counted down; one clock read, no allocation.
     fn get(&self, key: KeyRef<'_>) -> Option<Cached> {
         let key: &dyn AsKeyRef = &key;
-        let now = (self.clock)();
+        let now = self.now();
         let mut entries = self.lock();
         let entry = entries.get(key)?;
-        if now >= entry.expires_at {
+        // The entry expires at `stored_at + keep`; while time has not gone backwards (it
+        // cannot with `Instant::now`, a test clock may), one subtraction gives both the time
+        // spent and the time left.
+        let times = match now.checked_duration_since(entry.stored_at) {
+            Some(elapsed) => entry
+                .keep
+                .checked_sub(elapsed)
+                .filter(|remaining| !remaining.is_zero())
+                .map(|remaining| (remaining.as_secs(), elapsed.as_secs())),
+            None => Some((entry.expires_at.saturating_duration_since(now).as_secs(), 0)),
+        };
+        let Some((remaining, elapsed)) = times else {
             entries.pop(key);
             return None;
-        }
-        let remaining = entry.expires_at.saturating_duration_since(now).as_secs();
-        let elapsed = now.saturating_duration_since(entry.stored_at).as_secs();
+        };
         let answer = entry.answer.clone();
         drop(entries);
         // Report the TTL left, rounded so that it never exceeds the original.
@@ -263,10 +308,11 @@ impl<R> CachingResolver<R> {
         if keep.is_zero() {
             return;
         }
-        let now = (self.clock)();
+        let now = self.now();
         let entry = Entry {
             answer: wrap(),
             stored_at: now,
+            keep,
             expires_at: now + keep,
         };
         self.lock().put(key, entry);
@@ -396,5 +442,65 @@ mod tests {
             }
             assert_eq!(cache.len(), 2);
         });
+    }
+}
+
+#[cfg(test)]
+mod ttl_properties {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::ZoneResolver;
+
+    /// The TTL arithmetic as first written (two subtractions from `stored_at` and
+    /// `expires_at`): `None` when the entry has expired, else the TTL reported for `ttl`.
+    fn reference(now: Instant, stored_at: Instant, expires_at: Instant, ttl: u32) -> Option<u32> {
+        if now >= expires_at {
+            return None;
+        }
+        let remaining = expires_at.saturating_duration_since(now).as_secs();
+        let elapsed = now.saturating_duration_since(stored_at).as_secs();
+        let left = u64::from(ttl).saturating_sub(elapsed).min(remaining.max(1));
+        Some(u32::try_from(left).unwrap_or(ttl))
+    }
+
+    proptest! {
+        /// Lookups at arbitrary moments, the clock going back and forth (a test clock may):
+        /// every answer's TTL, and when it is fetched again, match the reference model.
+        #[test]
+        fn ttl_count_down_matches_the_reference(
+            moments in prop::collection::vec(0..700_000u64, 1..30),
+            max_ttl_ms in 1..400_000u64,
+        ) {
+            let name: Name = "example.com".parse().unwrap();
+            let mut zone = ZoneResolver::new();
+            zone.add_txt(name.clone(), &["x"]);
+            let base = Instant::now();
+            let millis = Arc::new(AtomicU64::new(0));
+            let handle = Arc::clone(&millis);
+            let config = CacheConfig {
+                max_ttl: Duration::from_millis(max_ttl_ms),
+                ..CacheConfig::default()
+            };
+            let keep = Duration::from_secs(300).min(config.max_ttl);
+            let cache = CachingResolver::with_clock(zone, config, move || {
+                base + Duration::from_millis(handle.load(Ordering::SeqCst))
+            });
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let mut stored: Option<(Instant, Instant)> = None;
+            for moment in moments {
+                millis.store(moment, Ordering::SeqCst);
+                let now = base + Duration::from_millis(moment);
+                let cached = stored.and_then(|(at, until)| reference(now, at, until, 300));
+                let expected = cached.unwrap_or_else(|| {
+                    stored = Some((now, now + keep));
+                    300
+                });
+                let answer = runtime.block_on(cache.txt(&name)).unwrap();
+                prop_assert_eq!(answer.ttl_seconds(), expected, "at {} ms", moment);
+            }
+        }
     }
 }
