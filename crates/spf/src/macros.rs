@@ -49,15 +49,48 @@ pub struct MacroString {
 
 #[derive(Debug, Default)]
 struct MacroStringInner {
-    tokens: Vec<MacroToken>,
+    tokens: Tokens,
     /// For a domain-spec without macros: the name it targets, made on first use (evaluation
     /// of a cached record makes it once, and parsing stays allocation-light).
     literal_target: OnceLock<Option<Name>>,
 }
 
+/// The tokens: most domain-specs are one literal, kept without a separate list.
+#[derive(Debug)]
+enum Tokens {
+    One(MacroToken),
+    Many(Vec<MacroToken>),
+}
+
+impl Default for Tokens {
+    fn default() -> Tokens {
+        Tokens::Many(Vec::new())
+    }
+}
+
+impl Tokens {
+    fn from_vec(mut tokens: Vec<MacroToken>) -> Tokens {
+        match tokens.pop() {
+            Some(token) if tokens.is_empty() => Tokens::One(token),
+            Some(token) => {
+                tokens.push(token);
+                Tokens::Many(tokens)
+            }
+            None => Tokens::Many(tokens),
+        }
+    }
+
+    fn as_slice(&self) -> &[MacroToken] {
+        match self {
+            Tokens::One(token) => std::slice::from_ref(token),
+            Tokens::Many(tokens) => tokens,
+        }
+    }
+}
+
 impl PartialEq for MacroString {
     fn eq(&self, other: &MacroString) -> bool {
-        self.inner.tokens == other.inner.tokens
+        self.tokens() == other.tokens()
     }
 }
 
@@ -65,7 +98,7 @@ impl Eq for MacroString {}
 
 impl Hash for MacroString {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.inner.tokens.hash(state);
+        self.tokens().hash(state);
     }
 }
 
@@ -268,20 +301,19 @@ impl MacroString {
 
     /// The tokens in order.
     pub fn tokens(&self) -> &[MacroToken] {
-        &self.inner.tokens
+        self.inner.tokens.as_slice()
     }
 
     /// True when the string contains no macros at all.
     pub fn is_literal(&self) -> bool {
-        self.inner
-            .tokens
+        self.tokens()
             .iter()
             .all(|token| matches!(token, MacroToken::Literal(_)))
     }
 
     /// True when expanding needs the validated domain name (`%{p}`), which costs DNS lookups.
     pub fn uses_validated_domain(&self) -> bool {
-        self.inner.tokens.iter().any(|token| {
+        self.tokens().iter().any(|token| {
             matches!(token, MacroToken::Macro(m) if m.letter == MacroLetter::ValidatedDomain)
         })
     }
@@ -295,7 +327,7 @@ impl MacroString {
 
     /// Expands, appending to `out` (reuse one buffer to avoid allocating per term).
     pub fn expand_into(&self, context: &MacroContext<'_>, out: &mut String) {
-        for token in &self.inner.tokens {
+        for token in self.tokens() {
             match token {
                 MacroToken::Literal(text) => out.push_str(text),
                 MacroToken::Percent => out.push('%'),
@@ -309,7 +341,7 @@ impl MacroString {
     /// For a string without macros (one literal) that makes a valid name: that name, as
     /// [`target_name`] makes it, computed once per parsed string. `None` otherwise.
     pub(crate) fn literal_target(&self) -> Option<&Name> {
-        let [MacroToken::Literal(text)] = self.inner.tokens.as_slice() else {
+        let [MacroToken::Literal(text)] = self.tokens() else {
             return None;
         };
         self.inner
@@ -487,7 +519,7 @@ fn url_encode(value: &str, out: &mut String) {
 
 impl fmt::Display for MacroString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for token in &self.inner.tokens {
+        for token in self.tokens() {
             match token {
                 MacroToken::Literal(text) => f.write_str(text)?,
                 MacroToken::Percent => f.write_str("%%")?,
@@ -701,15 +733,16 @@ pub(crate) fn parse_macro_string(
     let allow_space = kind == MacroKind::Explanation;
     let is_literal_byte =
         |b: u8| matches!(b, 0x21..=0x24 | 0x26..=0x7e) || (allow_space && b == b' ');
-    let (rest, tokens) = if !input.is_empty() && input.iter().all(|&b| is_literal_byte(b)) {
-        // The common case, a plain name: one literal, without the general parser.
-        (
-            &input[input.len()..],
-            vec![MacroToken::Literal(ascii_text(input))],
-        )
-    } else {
-        macro_string(allow_space)(input).map_err(|_| ParseErrorKind::InvalidMacro)?
-    };
+    if !input.is_empty() && input.iter().all(|&b| is_literal_byte(b)) {
+        // The common case, a plain name: one literal, without the general parser or a list.
+        let token = MacroToken::Literal(ascii_text(input));
+        if kind == MacroKind::DomainSpec && !has_domain_end(std::slice::from_ref(&token)) {
+            return Err(ParseErrorKind::InvalidDomainSpec);
+        }
+        return Ok(MacroString::from_tokens(Tokens::One(token)));
+    }
+    let (rest, tokens) =
+        macro_string(allow_space)(input).map_err(|_| ParseErrorKind::InvalidMacro)?;
     if let Some(&byte) = rest.first() {
         return Err(if byte == b'%' {
             ParseErrorKind::InvalidMacro
@@ -728,12 +761,18 @@ pub(crate) fn parse_macro_string(
             return Err(ParseErrorKind::InvalidDomainSpec);
         }
     }
-    Ok(MacroString {
-        inner: Arc::new(MacroStringInner {
-            tokens,
-            literal_target: OnceLock::new(),
-        }),
-    })
+    Ok(MacroString::from_tokens(Tokens::from_vec(tokens)))
+}
+
+impl MacroString {
+    fn from_tokens(tokens: Tokens) -> MacroString {
+        MacroString {
+            inner: Arc::new(MacroStringInner {
+                tokens,
+                literal_target: OnceLock::new(),
+            }),
+        }
+    }
 }
 
 #[cfg(test)]

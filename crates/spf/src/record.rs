@@ -3,10 +3,8 @@
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use nom::branch::alt;
-use nom::bytes::complete::{take_while, take_while_m_n};
 use nom::character::complete::char;
-use nom::combinator::{eof, map_res, opt, value};
+use nom::combinator::{eof, opt};
 use nom::{IResult, Parser};
 
 use crate::error::{ParseError, ParseErrorKind};
@@ -206,11 +204,8 @@ impl Record {
             let end = input.iter().position(|&b| b == b' ').unwrap_or(input.len());
             return Err(ParseError::new(ParseErrorKind::NotSpf, &input[..end], 0));
         }
-        // One term per space followed by something else: one allocation for the terms.
-        let term_count = input
-            .windows(2)
-            .filter(|pair| pair[0] == b' ' && pair[1] != b' ')
-            .count();
+        // At most one term per space: one allocation for the terms.
+        let term_count = count_spaces(input);
         let mut record = Record {
             terms: Vec::with_capacity(term_count),
             redirect: None,
@@ -277,6 +272,29 @@ impl Record {
 
 const VERSION: &[u8] = b"v=spf1";
 
+/// The number of spaces in `bytes`, eight bytes at a time.
+fn count_spaces(bytes: &[u8]) -> usize {
+    const LOW_SEVEN: u64 = u64::from_ne_bytes([0x7f; 8]);
+    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut count = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // Zero bytes where `chunk` has a space; then the top bit set exactly in those bytes
+        // (no borrow crosses bytes: each byte's low seven bits are added to 0x7f alone).
+        let x = u64::from_ne_bytes(word) ^ SPACES;
+        let zero_bytes = !(((x & LOW_SEVEN) + LOW_SEVEN) | x | LOW_SEVEN);
+        count += zero_bytes.count_ones() as usize;
+    }
+    count
+        + chunks
+            .remainder()
+            .iter()
+            .map(|&b| usize::from(b == b' '))
+            .sum::<usize>()
+}
+
 /// True when `txt` is an SPF version 1 record: `v=spf1` (any case) followed by a space or
 /// the end (§4.5). Other TXT records at the same name are none of SPF's business.
 pub fn is_spf_record(txt: &[u8]) -> bool {
@@ -299,7 +317,7 @@ fn parse_term(input: &[u8]) -> Result<Term, ParseErrorKind> {
     if input.first() == Some(&b'=') {
         return Err(ParseErrorKind::InvalidModifierName);
     }
-    let (rest, qualifier) = qualifier(input).map_err(|_| ParseErrorKind::UnknownMechanism)?;
+    let (rest, qualifier) = qualifier(input);
     let name_length = rest
         .iter()
         .position(|b| !b.is_ascii_alphanumeric())
@@ -315,27 +333,36 @@ fn parse_term(input: &[u8]) -> Result<Term, ParseErrorKind> {
 /// ```text
 /// qualifier        = "+" / "-" / "?" / "~"
 /// ```
-fn qualifier(input: Input<'_>) -> IResult<Input<'_>, Option<Qualifier>> {
-    opt(alt((
-        value(Qualifier::Pass, char('+')),
-        value(Qualifier::Fail, char('-')),
-        value(Qualifier::SoftFail, char('~')),
-        value(Qualifier::Neutral, char('?')),
-    )))
-    .parse(input)
+/// (Optional, so it cannot fail: the input comes back with the qualifier, if any, taken.)
+fn qualifier(input: Input<'_>) -> (Input<'_>, Option<Qualifier>) {
+    let qualifier = match input.first() {
+        Some(b'+') => Qualifier::Pass,
+        Some(b'-') => Qualifier::Fail,
+        Some(b'~') => Qualifier::SoftFail,
+        Some(b'?') => Qualifier::Neutral,
+        _ => return (input, None),
+    };
+    (&input[1..], Some(qualifier))
 }
 
 /// ```text
 /// name             = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." )
 /// ```
-/// followed by `"="`, which is consumed.
+/// followed by `"="`, which is consumed. (Hand-written: every term is tried as a modifier
+/// first.)
 fn modifier_name(input: Input<'_>) -> IResult<Input<'_>, Input<'_>> {
-    let (rest, first) = take_while_m_n(1, 1, |b: u8| b.is_ascii_alphabetic()).parse(input)?;
-    let (rest, more) =
-        take_while(|b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-            .parse(rest)?;
-    let (rest, _) = char('=').parse(rest)?;
-    Ok((rest, &input[..first.len() + more.len()]))
+    let error = |kind| nom::Err::Error(nom::error::Error::new(input, kind));
+    if !input.first().is_some_and(u8::is_ascii_alphabetic) {
+        return Err(error(nom::error::ErrorKind::Alpha));
+    }
+    let length = input
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')))
+        .unwrap_or(input.len());
+    match input.get(length) {
+        Some(b'=') => Ok((&input[length + 1..], &input[..length])),
+        _ => Err(error(nom::error::ErrorKind::Char)),
+    }
 }
 
 /// ```text
@@ -377,7 +404,14 @@ fn modifier(name: &[u8], value_text: &[u8]) -> Result<Modifier, ParseErrorKind> 
 /// exists           = "exists"   ":" domain-spec
 /// ```
 fn mechanism(name: &[u8], arguments: &[u8]) -> Result<Mechanism, ParseErrorKind> {
-    let lower = |text: &str| name.eq_ignore_ascii_case(text.as_bytes());
+    // Names are compared in lower case; the longest is 7 letters.
+    let mut folded = [0u8; 7];
+    let Some(folded) = folded.get_mut(..name.len()) else {
+        return Err(ParseErrorKind::UnknownMechanism);
+    };
+    folded.copy_from_slice(name);
+    folded.make_ascii_lowercase();
+    let lower = |text: &str| *folded == *text.as_bytes();
     let domain_argument = || match arguments.strip_prefix(b":") {
         Some(spec) => parse_macro_string(spec, MacroKind::DomainSpec),
         None => Err(ParseErrorKind::InvalidMechanism),
@@ -415,9 +449,7 @@ fn mechanism(name: &[u8], arguments: &[u8]) -> Result<Mechanism, ParseErrorKind>
             .strip_prefix(b":")
             .ok_or(ParseErrorKind::InvalidMechanism)?;
         let (rest, network) = ip4_network(network_text).map_err(|_| ParseErrorKind::InvalidIp4)?;
-        let (rest, prefix_length) = opt(ip4_cidr_length)
-            .parse(rest)
-            .map_err(|_| ParseErrorKind::InvalidCidr)?;
+        let (rest, prefix_length) = optional_cidr(rest, ip4_cidr_length)?;
         if !rest.is_empty() {
             return Err(if rest.first() == Some(&b'/') {
                 ParseErrorKind::InvalidCidr
@@ -434,9 +466,7 @@ fn mechanism(name: &[u8], arguments: &[u8]) -> Result<Mechanism, ParseErrorKind>
             .strip_prefix(b":")
             .ok_or(ParseErrorKind::InvalidMechanism)?;
         let (rest, network) = ip6_network(network_text).map_err(|_| ParseErrorKind::InvalidIp6)?;
-        let (rest, prefix_length) = opt(ip6_cidr_length)
-            .parse(rest)
-            .map_err(|_| ParseErrorKind::InvalidCidr)?;
+        let (rest, prefix_length) = optional_cidr(rest, ip6_cidr_length)?;
         if !rest.is_empty() {
             return Err(ParseErrorKind::InvalidCidr);
         }
@@ -508,22 +538,44 @@ fn dual_cidr_length(input: Input<'_>) -> IResult<Input<'_>, DualCidr> {
     ))
 }
 
-/// A decimal without leading zeros ("0" / %x31-39 *DIGIT) of at most `max_digits` digits.
+/// A decimal without leading zeros ("0" / %x31-39 *DIGIT) of at most `max_digits` digits,
+/// at most `max`. (Hand-written: it runs for most `ip4`/`ip6` terms.)
 fn cidr_number(max_digits: usize, max: u8) -> impl Fn(Input<'_>) -> IResult<Input<'_>, u8> {
     move |input| {
-        map_res(
-            take_while_m_n(1, max_digits, |b: u8| b.is_ascii_digit()),
-            |digits: Input<'_>| {
-                if digits.len() > 1 && digits[0] == b'0' {
-                    return Err(());
-                }
-                let number = digits
-                    .iter()
-                    .fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0'));
-                u8::try_from(number).ok().filter(|&n| n <= max).ok_or(())
-            },
-        )
-        .parse(input)
+        let error = || nom::Err::Error(nom::error::Error::new(input, nom::error::ErrorKind::Digit));
+        let digits = input
+            .iter()
+            .take(max_digits)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits == 0 || (digits > 1 && input[0] == b'0') {
+            return Err(error());
+        }
+        let number = input[..digits]
+            .iter()
+            .fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0'));
+        let number = u8::try_from(number)
+            .ok()
+            .filter(|&n| n <= max)
+            .ok_or_else(error)?;
+        Ok((&input[digits..], number))
+    }
+}
+
+/// `[ cidr-length ]` after a network: `None` when the input does not start with `/`, a
+/// syntax error when it does but no valid length follows.
+fn optional_cidr(
+    input: Input<'_>,
+    length: fn(Input<'_>) -> IResult<Input<'_>, u8>,
+) -> Result<(Input<'_>, Option<u8>), ParseErrorKind> {
+    if input.first() != Some(&b'/') {
+        return Ok((input, None));
+    }
+    match length(input) {
+        Ok((rest, length)) => Ok((rest, Some(length))),
+        // As `opt` would: a failed length leaves the input for the caller to reject.
+        Err(nom::Err::Error(_)) => Ok((input, None)),
+        Err(_) => Err(ParseErrorKind::InvalidCidr),
     }
 }
 
@@ -561,57 +613,169 @@ fn not_followed_by_digit(rest: Input<'_>, length: u8) -> IResult<Input<'_>, u8> 
 ///                    / "1" 2DIGIT          ; 100-199
 ///                    / "2" %x30-34 DIGIT   ; 200-249
 ///                    / "25" %x30-35        ; 250-255
-/// ```
-/// (Hand-written: it runs four times per `ip4:` term.)
-fn qnum(input: Input<'_>) -> IResult<Input<'_>, u8> {
-    let error = || nom::Err::Error(nom::error::Error::new(input, nom::error::ErrorKind::Digit));
-    let digits = input
-        .iter()
-        .take(4)
-        .take_while(|b| b.is_ascii_digit())
-        .count();
-    if digits == 0 || digits == 4 || (digits > 1 && input[0] == b'0') {
-        return Err(error());
-    }
-    let (digits, rest) = input.split_at(digits);
-    let number = digits
-        .iter()
-        .fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0'));
-    let number = u8::try_from(number).map_err(|_| error())?;
-    Ok((rest, number))
-}
-
-/// ```text
 /// ip4-network      = qnum "." qnum "." qnum "." qnum
 /// ```
+/// (Hand-written, one pass: it runs for every `ip4:` term. A run of four digits is an
+/// error, not a qnum followed by a digit.)
 fn ip4_network(input: Input<'_>) -> IResult<Input<'_>, Ipv4Addr> {
+    let error = |at: usize, kind| {
+        nom::Err::Error(nom::error::Error::new(
+            input.get(at..).unwrap_or_default(),
+            kind,
+        ))
+    };
     let mut octets = [0u8; 4];
-    let mut rest = input;
+    let mut at = 0;
     for (index, octet) in octets.iter_mut().enumerate() {
         if index > 0 {
-            rest = rest.strip_prefix(b".").ok_or_else(|| {
-                nom::Err::Error(nom::error::Error::new(rest, nom::error::ErrorKind::Tag))
-            })?;
+            if input.get(at) != Some(&b'.') {
+                return Err(error(at, nom::error::ErrorKind::Tag));
+            }
+            at += 1;
         }
-        (rest, *octet) = qnum(rest)?;
+        let start = at;
+        let mut value = 0u16;
+        while at - start < 4
+            && let Some(&digit) = input.get(at).filter(|d| d.is_ascii_digit())
+        {
+            value = value * 10 + u16::from(digit - b'0');
+            at += 1;
+        }
+        let digits = at - start;
+        if digits == 0 || digits == 4 || (digits > 1 && input[start] == b'0') {
+            return Err(error(start, nom::error::ErrorKind::Digit));
+        }
+        *octet = u8::try_from(value).map_err(|_| error(start, nom::error::ErrorKind::Digit))?;
     }
-    Ok((rest, Ipv4Addr::from(octets)))
+    Ok((&input[at..], Ipv4Addr::from(octets)))
 }
 
 /// ```text
 /// ip6-network      = <as per [RFC 4291], section 2.2>
 /// ```
-/// Everything up to the first `/` must be an IPv6 address in one of RFC 4291's text forms.
+/// Everything up to the first `/` must be an IPv6 address in one of RFC 4291's text forms
+/// ([`ipv6_address`]).
 fn ip6_network(input: Input<'_>) -> IResult<Input<'_>, Ipv6Addr> {
     let end = input.iter().position(|&b| b == b'/').unwrap_or(input.len());
     let (text, rest) = input.split_at(end);
-    std::str::from_utf8(text)
-        .ok()
-        .and_then(|text| text.parse::<Ipv6Addr>().ok())
+    ipv6_address(text)
         .map(|address| (rest, address))
         .ok_or_else(|| {
             nom::Err::Error(nom::error::Error::new(input, nom::error::ErrorKind::Verify))
         })
+}
+
+/// An IPv6 address in the text forms of RFC 4291 §2.2, the whole of `text`:
+///
+/// 1. `x:x:x:x:x:x:x:x`, each `x` one to four hexadecimal digits;
+/// 2. with one `::` standing for one or more groups of zeros (`2001:db8::1`, `::1`, `::`);
+/// 3. with the last 32 bits as a dotted IPv4 address (`::ffff:192.0.2.1`,
+///    `0:0:0:0:0:ffff:192.0.2.1`), whose four decimal parts have no leading zeros.
+///
+/// Exactly what `Ipv6Addr::from_str` accepts (a property test compares them), without the
+/// UTF-8 check and the generic parser machinery.
+pub(crate) fn ipv6_address(text: &[u8]) -> Option<Ipv6Addr> {
+    let mut position = 0;
+    let mut head = [0u16; 8];
+    let (head_length, head_ends_in_ipv4) = ipv6_groups(text, &mut position, &mut head);
+    if head_length == 8 {
+        return (position == text.len()).then(|| Ipv6Addr::from(head));
+    }
+    // An IPv4 part ends the address, so it cannot come before `::`.
+    if head_ends_in_ipv4 || text.get(position..position + 2) != Some(&b"::"[..]) {
+        return None;
+    }
+    position += 2;
+    // `::` stands for at least one group.
+    let mut tail = [0u16; 7];
+    let tail_room = 7 - head_length;
+    let (tail_length, _) = ipv6_groups(text, &mut position, &mut tail[..tail_room]);
+    if position != text.len() {
+        return None;
+    }
+    head[8 - tail_length..].copy_from_slice(&tail[..tail_length]);
+    Some(Ipv6Addr::from(head))
+}
+
+/// Reads up to `groups.len()` colon-separated groups from `text` at `position` (the first
+/// without a leading colon); where two or more groups are left, a dotted IPv4 address may
+/// stand for the last two and ends the run. Returns how many groups were read and whether
+/// the run ended in an IPv4 address; `position` moves past what was read.
+fn ipv6_groups(text: &[u8], position: &mut usize, groups: &mut [u16]) -> (usize, bool) {
+    let limit = groups.len();
+    for index in 0..limit {
+        let mut at = *position;
+        if index > 0 {
+            if text.get(at) != Some(&b':') {
+                return (index, false);
+            }
+            at += 1;
+        }
+        if index + 1 < limit
+            && let Some((octets, end)) = embedded_ipv4(text, at)
+        {
+            groups[index] = u16::from_be_bytes([octets[0], octets[1]]);
+            groups[index + 1] = u16::from_be_bytes([octets[2], octets[3]]);
+            *position = end;
+            return (index + 2, true);
+        }
+        let digits = text
+            .get(at..)
+            .unwrap_or_default()
+            .iter()
+            .take(4)
+            .take_while(|b| b.is_ascii_hexdigit())
+            .count();
+        if digits == 0 {
+            return (index, false);
+        }
+        groups[index] = text[at..at + digits]
+            .iter()
+            .fold(0u16, |acc, &b| (acc << 4) | u16::from(hex_value(b)));
+        *position = at + digits;
+    }
+    (limit, false)
+}
+
+fn hex_value(byte: u8) -> u8 {
+    match byte {
+        b'0'..=b'9' => byte - b'0',
+        b'a'..=b'f' => byte - b'a' + 10,
+        b'A'..=b'F' => byte - b'A' + 10,
+        _ => 0,
+    }
+}
+
+/// A dotted IPv4 address at `text[start..]` inside an IPv6 address: four decimal parts of
+/// one to three digits, no leading zeros, each at most 255. Returns the octets and where the
+/// address ends.
+fn embedded_ipv4(text: &[u8], start: usize) -> Option<([u8; 4], usize)> {
+    let mut octets = [0u8; 4];
+    let mut at = start;
+    for (index, octet) in octets.iter_mut().enumerate() {
+        if index > 0 {
+            if text.get(at) != Some(&b'.') {
+                return None;
+            }
+            at += 1;
+        }
+        let digits = text
+            .get(at..)
+            .unwrap_or_default()
+            .iter()
+            .take(3)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits == 0 || (digits > 1 && text[at] == b'0') {
+            return None;
+        }
+        let value = text[at..at + digits]
+            .iter()
+            .fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0'));
+        *octet = u8::try_from(value).ok()?;
+        at += digits;
+    }
+    Some((octets, at))
 }
 
 impl fmt::Display for Record {
@@ -889,6 +1053,156 @@ mod tests {
             "V=SPF1 A MX -ALL REDIRECT=example.com",
         ] {
             assert!(Record::parse(record.as_bytes()).is_ok(), "{record:?}");
+        }
+    }
+
+    fn std_ipv6(text: &str) -> Option<Ipv6Addr> {
+        text.parse().ok()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn spaces_are_counted(text in "[ a]{0,40}") {
+            proptest::prop_assert_eq!(
+                count_spaces(text.as_bytes()),
+                text.bytes().map(|b| usize::from(b == b' ')).sum::<usize>()
+            );
+        }
+
+        #[test]
+        fn spaces_are_counted_among_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)) {
+            proptest::prop_assert_eq!(
+                count_spaces(&bytes),
+                bytes.iter().map(|&b| usize::from(b == b' ')).sum::<usize>()
+            );
+        }
+    }
+
+    #[test]
+    fn ipv6_text_forms() {
+        for text in [
+            "::",
+            "::1",
+            "1::",
+            "2001:db8::",
+            "2001:DB8:0:0:8:800:200C:417A",
+            "2001:db8::8:800:200c:417a",
+            "1:2:3:4:5:6:7::",
+            "::2:3:4:5:6:7:8",
+            "0:0:0:0:0:0:13.1.68.3",
+            "::13.1.68.3",
+            "::ffff:129.144.52.38",
+            "1:2:3:4:5:6:1.2.3.4",
+            "1::1.2.3.4",
+            "0001:0002::000a",
+        ] {
+            assert_eq!(ipv6_address(text.as_bytes()), std_ipv6(text), "{text}");
+            assert!(ipv6_address(text.as_bytes()).is_some(), "{text}");
+        }
+        for text in [
+            "",
+            ":",
+            ":::",
+            "1:2:3:4:5:6:7:8::",
+            "::1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7",
+            "1::2::3",
+            "12345::",
+            "::1.2.3",
+            "::1.2.3.4.5",
+            "::01.2.3.4",
+            "::256.2.3.4",
+            "1.2.3.4::",
+            "1:2:3:4:5:6:7:1.2.3.4",
+            ":1::2",
+            "1:::2",
+            "g::",
+            "::1 ",
+        ] {
+            assert_eq!(ipv6_address(text.as_bytes()), None, "{text}");
+            assert_eq!(std_ipv6(text), None, "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any address, written by std in its canonical form, or in full with random case
+        /// and leading zeros, or with `::` in place of any run of groups, or with its last
+        /// 32 bits dotted: the fast parser reads what std reads.
+        #[test]
+        fn ipv6_parser_agrees_with_std_on_addresses(
+            groups in proptest::array::uniform8(proptest::prop_oneof![
+                proptest::prelude::Just(0u16),
+                proptest::prelude::any::<u16>()
+            ]),
+            compress_from in 0..8usize,
+            compress_length in 0..9usize,
+            upper in proptest::prelude::any::<bool>(),
+            pad in proptest::prelude::any::<bool>(),
+            dotted in proptest::prelude::any::<bool>(),
+        ) {
+            let address = Ipv6Addr::from(groups);
+            let group_text = |g: u16| {
+                let text = if pad { format!("{g:04x}") } else { format!("{g:x}") };
+                if upper { text.to_ascii_uppercase() } else { text }
+            };
+            let mut parts: Vec<String> = groups.iter().map(|&g| group_text(g)).collect();
+            if dotted {
+                let [.., a, b, c, d] = address.octets();
+                parts.truncate(6);
+                parts.push(format!("{a}.{b}.{c}.{d}"));
+            }
+            let full = parts.join(":");
+            let end = (compress_from + compress_length).min(parts.len());
+            let compressed = format!(
+                "{}::{}",
+                parts[..compress_from.min(end)].join(":"),
+                parts[end..].join(":")
+            );
+            for text in [address.to_string(), full, compressed] {
+                proptest::prop_assert_eq!(ipv6_address(text.as_bytes()), std_ipv6(&text), "{}", text);
+            }
+        }
+
+        /// Random strings over the characters of the text forms (and a few others).
+        #[test]
+        fn ipv6_parser_agrees_with_std_on_strings(text in "[0-9a-fA-F:.g/ ]{0,45}") {
+            proptest::prop_assert_eq!(ipv6_address(text.as_bytes()), std_ipv6(&text), "{}", text);
+        }
+
+        /// Random near-addresses: real address text with one character changed, dropped
+        /// or doubled.
+        #[test]
+        fn ipv6_parser_agrees_with_std_on_mutations(
+            groups in proptest::prelude::any::<[u16; 8]>(),
+            zeros in 0..8usize,
+            at in 0..40usize,
+            replacement in "[0-9a-fA-F:.]",
+            action in 0..3u8,
+        ) {
+            let mut groups = groups;
+            for group in groups.iter_mut().skip(8 - zeros) {
+                *group = 0;
+            }
+            let mut text = Ipv6Addr::from(groups).to_string();
+            let at = at.min(text.len().saturating_sub(1));
+            if text.is_char_boundary(at) && at < text.len() {
+                match action {
+                    0 => text.replace_range(at..=at, &replacement),
+                    1 => { text.remove(at); }
+                    _ => { let c = text.as_bytes()[at] as char; text.insert(at, c); }
+                }
+            }
+            proptest::prop_assert_eq!(ipv6_address(text.as_bytes()), std_ipv6(&text), "{}", text);
+        }
+
+        /// `ip4-network` consumes the whole text exactly when std parses it as an address.
+        #[test]
+        fn ip4_network_agrees_with_std(text in "[0-9.]{0,18}") {
+            let ours = match ip4_network(text.as_bytes()) {
+                Ok(([], address)) => Some(address),
+                _ => None,
+            };
+            proptest::prop_assert_eq!(ours, text.parse::<Ipv4Addr>().ok(), "{}", text);
         }
     }
 

@@ -314,7 +314,7 @@ impl Verifier {
             explanation,
             identity: None,
             domain: domain.to_owned(),
-            sender: format!("{local_part}@{sender_domain}"),
+            sender: [local_part, "@", sender_domain].concat(),
             helo: helo.to_owned(),
             client_ip: ip,
             receiver: self.receiver.clone(),
@@ -334,11 +334,10 @@ fn initial_domain(domain: &str) -> Option<Name> {
     let valid_bytes = text
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    let top_label_numeric = name
-        .labels()
-        .next_back()
-        .is_some_and(|label| label.bytes().all(|b| b.is_ascii_digit()));
-    (valid_bytes && name.label_count() >= 2 && !top_label_numeric).then_some(name)
+    // The top label: after the last dot; a name without a dot has one label only.
+    let (_, top_label) = text.rsplit_once('.')?;
+    let top_label_numeric = top_label.bytes().all(|b| b.is_ascii_digit());
+    (valid_bytes && !top_label_numeric).then_some(name)
 }
 
 /// Ends the evaluation (or one include level) with an error result.
@@ -1002,6 +1001,7 @@ impl<R: Resolver> Evaluation<'_, R> {
         Ok(())
     }
 
+    #[inline]
     fn check_deadline(&self) -> Step<()> {
         match self.deadline {
             Some(deadline) if Instant::now() >= deadline => Err(Stop {
@@ -1012,12 +1012,14 @@ impl<R: Resolver> Evaluation<'_, R> {
         }
     }
 
+    #[inline]
     fn note(&mut self, event: impl FnOnce() -> TraceEvent) {
         if let Some(trace) = &mut self.trace {
             trace.push(event());
         }
     }
 
+    #[inline]
     fn note_term(&mut self, domain: &Name, term: &Term, outcome: TermOutcome) {
         self.note(|| TraceEvent::Term {
             domain: domain.clone(),
@@ -1026,6 +1028,7 @@ impl<R: Resolver> Evaluation<'_, R> {
         });
     }
 
+    #[inline]
     fn note_query<T: Clone>(
         &mut self,
         name: &Name,
