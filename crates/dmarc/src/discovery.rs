@@ -6,7 +6,7 @@ use std::sync::Arc;
 use mailproof_dns::{Answer, FailureKind, Name, RecordType, Resolver};
 
 use crate::psl::PublicSuffixList;
-use crate::record::{PsdTag, Record, RecordCache};
+use crate::record::{PsdTag, Record, RecordCache, WalkPlan, WalkStep, record_name};
 use crate::verifier::AlignmentOutcome;
 
 /// The most names one DNS Tree Walk queries (RFC 9989 §4.10: "Author Domains with more than
@@ -370,18 +370,26 @@ impl<'r, R: Resolver> Lookups<'r, R> {
     /// The DMARC record at `_dmarc.<domain>`, if exactly one; `domain` is the text of a
     /// normalized [`Name`].
     async fn dmarc_at(&mut self, domain: &str) -> Result<AtName, DnsFailure> {
+        // A name too long to take `_dmarc.` cannot hold a record.
+        match self.records.record_name(domain) {
+            Some(query_name) => self.dmarc_query(&query_name, None).await,
+            None => Ok(AtName::Nothing),
+        }
+    }
+
+    /// The DMARC record at `query_name` (a `_dmarc` name), if exactly one; `step` is the
+    /// walk step the name comes from, if any.
+    async fn dmarc_query(
+        &mut self,
+        query_name: &Name,
+        step: Option<&WalkStep>,
+    ) -> Result<AtName, DnsFailure> {
         let cached = self
             .txt_inline
             .iter()
             .map_while(Option::as_ref)
             .chain(&self.txt_more)
-            .find(|(index, _)| {
-                self.trace[*index]
-                    .name
-                    .as_str()
-                    .strip_prefix("_dmarc.")
-                    .is_some_and(|queried| queried == domain)
-            });
+            .find(|(index, _)| self.trace[*index].name == *query_name);
         if let Some((index, cached)) = cached {
             return match cached {
                 TxtOutcome::Found(at) => Ok(at.clone()),
@@ -392,17 +400,14 @@ impl<'r, R: Resolver> Lookups<'r, R> {
                 }),
             };
         }
-        // A name too long to take `_dmarc.` cannot hold a record.
-        let Some(query_name) = self.records.record_name(domain) else {
-            return Ok(AtName::Nothing);
-        };
+        let query_name = query_name.clone();
         let outcome = match self.resolver.txt(&query_name).await {
             Ok(answer) => {
                 // RFC 9989 §4.10 step 2: keep the DMARC records; several mean none.
                 let mut count = 0;
                 let mut first = None;
                 for txt in answer.records() {
-                    if let Ok(record) = self.records.parse(txt.as_bytes()) {
+                    if let Ok(record) = self.records.parse_at(txt.as_bytes(), step) {
                         count += 1;
                         first.get_or_insert(record);
                     }
@@ -460,18 +465,31 @@ impl<'r, R: Resolver> Lookups<'r, R> {
     /// RFC 9989 §4.10: query each name of [`tree_walk_names`], keep single DMARC records, and
     /// stop at one with `psd=y` or `psd=n`.
     pub(crate) async fn tree_walk<'a>(&mut self, start: &'a Name) -> Result<Walk<'a>, DnsFailure> {
+        let plan = self.records.walk_plan(start, || {
+            let start_labels = start.label_count();
+            WalkPlan {
+                start_labels,
+                steps: tree_walk_suffixes(start, start_labels)
+                    .map(|(suffix, labels)| WalkStep::new(record_name(suffix), labels))
+                    .collect(),
+            }
+        });
         let mut walk = Walk {
             start,
-            start_labels: start.label_count(),
+            start_labels: plan.start_labels,
             found: Default::default(),
         };
-        // `tree_walk_suffixes` yields at most MAX_TREE_WALK_QUERIES names: a slot for each.
+        // A plan has at most MAX_TREE_WALK_QUERIES steps: a slot for each.
         let mut slots = walk.found.iter_mut();
-        for (name, labels) in tree_walk_suffixes(start, walk.start_labels) {
-            if let AtName::One(record) = self.dmarc_at(name).await? {
+        for step in &plan.steps {
+            // A name too long to take `_dmarc.` cannot hold a record.
+            let Some(query_name) = &step.query else {
+                continue;
+            };
+            if let AtName::One(record) = self.dmarc_query(query_name, Some(step)).await? {
                 let stop = record.public_suffix != PsdTag::Undetermined;
                 if let Some(slot) = slots.next() {
-                    *slot = Some((labels, record));
+                    *slot = Some((step.labels, record));
                 }
                 if stop {
                     break;
@@ -554,7 +572,7 @@ impl<'r, R: Resolver> Lookups<'r, R> {
         // Every name walked is a suffix of the author domain, as is the Organizational
         // Domain, so names compare by their label counts.
         let at = |wanted: usize| walk.found().find(|(labels, _)| *labels == wanted);
-        let chosen = if let Some((labels, record)) = at(author.label_count()) {
+        let chosen = if let Some((labels, record)) = at(walk.start_labels) {
             Some((labels, record, PolicySource::AuthorDomain))
         } else if let Some((labels, record)) = at(organizational_labels) {
             Some((labels, record, PolicySource::OrganizationalDomain))

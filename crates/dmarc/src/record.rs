@@ -479,15 +479,56 @@ impl Record {
 /// each record text is parsed once.
 ///
 /// Bounded: at most [`RecordCache::CAPACITY`] texts of at most [`RecordCache::MAX_TEXT_LEN`]
-/// bytes; when full it starts over, so an attacker cycling through record texts costs parsing,
-/// never memory.
+/// bytes, and [`RecordCache::PLAN_CAPACITY`] walk plans (whose texts are shared with the map,
+/// or kept by a plan after the map started over: eight per plan at most); when full, each map
+/// starts over, so an attacker cycling through record texts or domains costs parsing, never
+/// unbounded memory.
 ///
-/// It also keeps the `_dmarc.<domain>` names queried: building and validating a [`Name`]
-/// costs more than looking one up.
+/// It also keeps the `_dmarc.<domain>` names queried, and the [`WalkPlan`] of each domain
+/// walked from: building and validating a [`Name`] costs more than looking one up.
 #[derive(Default)]
 pub(crate) struct RecordCache {
-    entries: RwLock<HashMap<Box<[u8]>, Arc<Record>, KeyHasher>>,
+    entries: RwLock<HashMap<Arc<[u8]>, Arc<Record>, KeyHasher>>,
     names: RwLock<HashMap<Box<str>, Name, KeyHasher>>,
+    plans: RwLock<HashMap<Box<str>, Arc<WalkPlan>, KeyHasher>>,
+}
+
+/// The names a DNS Tree Walk from one start domain queries (RFC 9989 §4.10 steps 3–7),
+/// built once per start domain, each with the DMARC record last found there: a walk from a
+/// domain seen before costs no name building and, while the records stay the same, no
+/// hashing of record texts.
+pub(crate) struct WalkPlan {
+    /// The start domain's label count.
+    pub(crate) start_labels: usize,
+    /// At most [`MAX_TREE_WALK_QUERIES`](crate::MAX_TREE_WALK_QUERIES) steps, in order.
+    pub(crate) steps: Vec<WalkStep>,
+}
+
+/// One name of a [`WalkPlan`].
+pub(crate) struct WalkStep {
+    /// `_dmarc.<suffix>`; `None` when that is too long to be a name (nothing to query).
+    pub(crate) query: Option<Name>,
+    /// The suffix's label count.
+    pub(crate) labels: usize,
+    /// The DMARC record last found at `query`.
+    last: RwLock<Option<KeptRecord>>,
+}
+
+/// A parsed record with the text it came from, as [`RecordCache`]'s map keeps it (`text` is
+/// `None` for a text too long to keep).
+struct KeptRecord {
+    text: Option<Arc<[u8]>>,
+    record: Arc<Record>,
+}
+
+impl WalkStep {
+    pub(crate) fn new(query: Option<Name>, labels: usize) -> WalkStep {
+        WalkStep {
+            query,
+            labels,
+            last: RwLock::new(None),
+        }
+    }
 }
 
 /// The hasher of [`RecordCache`]'s maps: a multiply-rotate hash over 8-byte words (the
@@ -557,28 +598,92 @@ impl std::hash::Hasher for WordHasher {
 impl RecordCache {
     const CAPACITY: usize = 512;
     const MAX_TEXT_LEN: usize = 4096;
+    /// Plans kept: each holds at most eight names and eight shared record texts.
+    const PLAN_CAPACITY: usize = 512;
 
     /// [`Record::parse`], memoized.
     pub(crate) fn parse(&self, text: &[u8]) -> Result<Arc<Record>, RecordError> {
-        if let Some(record) = self
+        self.parse_keyed(text).map(|kept| kept.record)
+    }
+
+    /// [`RecordCache::parse`] of a record found at `step`'s name: compared with the text
+    /// last found there before anything is hashed.
+    pub(crate) fn parse_at(
+        &self,
+        text: &[u8],
+        step: Option<&WalkStep>,
+    ) -> Result<Arc<Record>, RecordError> {
+        let Some(step) = step else {
+            return self.parse(text);
+        };
+        // A poisoned lock only means another thread panicked while writing; the slot holds
+        // a complete value either way.
+        if let Some(last) = &*step.last.read().unwrap_or_else(PoisonError::into_inner)
+            && last.text.as_deref() == Some(text)
+        {
+            return Ok(Arc::clone(&last.record));
+        }
+        let kept = self.parse_keyed(text)?;
+        let record = Arc::clone(&kept.record);
+        if kept.text.is_some() {
+            *step.last.write().unwrap_or_else(PoisonError::into_inner) = Some(kept);
+        }
+        Ok(record)
+    }
+
+    /// [`Record::parse`], memoized, with the map's copy of the text when it keeps one.
+    fn parse_keyed(&self, text: &[u8]) -> Result<KeptRecord, RecordError> {
+        if let Some((key, record)) = self
             .entries
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(text)
+            .get_key_value(text)
         {
-            return Ok(Arc::clone(record));
+            return Ok(KeptRecord {
+                text: Some(Arc::clone(key)),
+                record: Arc::clone(record),
+            });
         }
         let record = Arc::new(Record::parse(text)?);
-        if text.len() <= Self::MAX_TEXT_LEN {
-            // A poisoned lock only means another thread panicked while inserting; the map is
-            // still a valid map of parsed records.
-            let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
-            if entries.len() >= Self::CAPACITY {
-                entries.clear();
-            }
-            entries.insert(text.into(), Arc::clone(&record));
+        if text.len() > Self::MAX_TEXT_LEN {
+            return Ok(KeptRecord { text: None, record });
         }
-        Ok(record)
+        let key: Arc<[u8]> = text.into();
+        // A poisoned lock only means another thread panicked while inserting; the map is
+        // still a valid map of parsed records.
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= Self::CAPACITY {
+            entries.clear();
+        }
+        entries.insert(Arc::clone(&key), Arc::clone(&record));
+        Ok(KeptRecord {
+            text: Some(key),
+            record,
+        })
+    }
+
+    /// The [`WalkPlan`] of `start`, built by `build` the first time.
+    pub(crate) fn walk_plan(
+        &self,
+        start: &Name,
+        build: impl FnOnce() -> WalkPlan,
+    ) -> Arc<WalkPlan> {
+        if let Some(plan) = self
+            .plans
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(start.as_str())
+        {
+            return Arc::clone(plan);
+        }
+        let plan = Arc::new(build());
+        // As above: a poisoned map is still a valid map.
+        let mut plans = self.plans.write().unwrap_or_else(PoisonError::into_inner);
+        if plans.len() >= Self::PLAN_CAPACITY {
+            plans.clear();
+        }
+        plans.insert(start.as_str().into(), Arc::clone(&plan));
+        plan
     }
 
     /// [`record_name`], memoized.
@@ -1048,6 +1153,28 @@ mod tests {
             text.extend_from_slice(&tail);
             proptest::prop_assert_eq!(Record::parse(&text), crate::reference::parse(&text));
             proptest::prop_assert_eq!(Record::parse(&tail), crate::reference::parse(&tail));
+        }
+    }
+
+    #[test]
+    fn parse_at_follows_changing_records() {
+        let cache = RecordCache::default();
+        let step = WalkStep::new(Name::new("_dmarc.example.com").ok(), 2);
+        let (reject, none) = (&b"v=DMARC1; p=reject"[..], &b"v=DMARC1; p=none"[..]);
+        for _ in 0..2 {
+            for text in [reject, none, none, reject] {
+                let record = cache.parse_at(text, Some(&step)).unwrap();
+                assert_eq!(*record, Record::parse(text).unwrap());
+            }
+        }
+        assert_eq!(
+            cache.parse_at(b"v=spf1 -all", Some(&step)),
+            Err(RecordError::NotDmarc)
+        );
+        let long = format!("v=DMARC1; p=none; x={}", "y".repeat(RecordCache::MAX_TEXT_LEN));
+        for text in [long.as_bytes(), reject, long.as_bytes()] {
+            let record = cache.parse_at(text, Some(&step)).unwrap();
+            assert_eq!(*record, Record::parse(text).unwrap());
         }
     }
 
