@@ -1,8 +1,6 @@
 //! A TTL-respecting, size-bounded answer cache shared across threads.
 
-use std::borrow::Borrow;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -64,97 +62,55 @@ struct Entry {
 
 type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
 
-/// What an answer is cached under: the type and name asked for, or for PTR the address (its
-/// reverse name is a function of it, so no name needs to be built to look one up).
-#[derive(Clone, Debug)]
-enum Key {
-    Name(RecordType, Name),
-    Ptr(IpAddr),
+/// What an answer is cached under, as bytes: a tag for the record type, then the name
+/// asked for — or for PTR a tag and the address, whose reverse name is a function of it, so
+/// none needs to be built. Names are at most 253 octets, so a key fits in [`MAX_KEY_LEN`].
+///
+/// The map stores `Box<[u8]>` and is searched with a `&[u8]` built on the stack: a lookup copies the name (no allocation, no clone of the shared name), hashes
+/// and compares plain bytes.
+type Key = Box<[u8]>;
+
+/// The longest key: a tag and a name of 253 octets.
+const MAX_KEY_LEN: usize = 1 + 253;
+
+/// A key's tag for the type looked up; PTR keys hold an address instead of a name.
+fn name_tag(record_type: RecordType) -> u8 {
+    match record_type {
+        RecordType::A => 0,
+        RecordType::Aaaa => 1,
+        RecordType::Mx => 2,
+        RecordType::Ptr => 3,
+        RecordType::Txt => 4,
+    }
 }
 
-/// A key as the cache compares and hashes it, borrowed: lookups build one of these from the
-/// caller's `&Name` instead of cloning the name into a [`Key`].
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum KeyRef<'a> {
-    Name(RecordType, &'a str),
-    Ptr(IpAddr),
-}
-
-/// Two writes per key (the derived hash would make four): the record type, then the name's
-/// bytes; a PTR key hashes a tag no record type has, then the address. Equal keys hash
-/// alike; keys of different kinds may collide, which equality sorts out.
-impl Hash for KeyRef<'_> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        match *self {
-            KeyRef::Name(record_type, name) => {
-                state.write_u8(record_type as u8);
-                state.write(name.as_bytes());
-            }
-            KeyRef::Ptr(ip) => {
-                state.write_u8(u8::MAX);
-                match ip {
-                    IpAddr::V4(v4) => state.write(&v4.octets()),
-                    IpAddr::V6(v6) => state.write(&v6.octets()),
-                }
-            }
+/// The tag and address bytes of a PTR key.
+fn ptr_key(ip: IpAddr) -> (u8, [u8; 16], usize) {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut octets = [0; 16];
+            octets[..4].copy_from_slice(&v4.octets());
+            (5, octets, 4)
         }
+        IpAddr::V6(v6) => (6, v6.octets(), 16),
     }
 }
 
-/// The one view both [`Key`] and a borrowed lookup give of a key, so the map (which stores
-/// `Key`) can be searched with a `&dyn AsKeyRef` that owns nothing (`Key: Borrow<dyn
-/// AsKeyRef>`). Equality and hashing go through [`KeyRef`] on both sides, so they agree.
-trait AsKeyRef {
-    fn key_ref(&self) -> KeyRef<'_>;
+/// Writes the key `tag` + `text` into `buffer`; returns it as a slice.
+fn key_in<'b>(buffer: &'b mut [u8; MAX_KEY_LEN], tag: u8, text: &[u8]) -> &'b [u8] {
+    // A `Name` is at most 253 octets; `min` only keeps this free of panics.
+    let len = text.len().min(MAX_KEY_LEN - 1);
+    buffer[0] = tag;
+    buffer[1..=len].copy_from_slice(&text[..len]);
+    &buffer[..=len]
 }
 
-impl AsKeyRef for Key {
-    fn key_ref(&self) -> KeyRef<'_> {
-        match self {
-            Key::Name(record_type, name) => KeyRef::Name(*record_type, name.as_str()),
-            Key::Ptr(ip) => KeyRef::Ptr(*ip),
-        }
-    }
-}
-
-impl AsKeyRef for KeyRef<'_> {
-    fn key_ref(&self) -> KeyRef<'_> {
-        *self
-    }
-}
-
-impl PartialEq for Key {
-    fn eq(&self, other: &Key) -> bool {
-        self.key_ref() == other.key_ref()
-    }
-}
-
-impl Eq for Key {}
-
-impl Hash for Key {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.key_ref().hash(state);
-    }
-}
-
-impl PartialEq for dyn AsKeyRef + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        self.key_ref() == other.key_ref()
-    }
-}
-
-impl Eq for dyn AsKeyRef + '_ {}
-
-impl Hash for dyn AsKeyRef + '_ {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.key_ref().hash(state);
-    }
-}
-
-impl<'a> Borrow<dyn AsKeyRef + 'a> for Key {
-    fn borrow(&self) -> &(dyn AsKeyRef + 'a) {
-        self
-    }
+/// The owned key `tag` + `text`, for storing.
+fn owned_key(tag: u8, text: &[u8]) -> Key {
+    let mut key = Vec::with_capacity(1 + text.len());
+    key.push(tag);
+    key.extend_from_slice(text);
+    key.into_boxed_slice()
 }
 
 /// Keeps answers of the inner resolver for as long as their TTL allows, bounded in number.
@@ -262,8 +218,9 @@ impl<R> CachingResolver<R> {
     }
 
     /// The cached answer for `key`, its TTL counted down; one clock read, no allocation.
-    fn get(&self, key: KeyRef<'_>) -> Option<Cached> {
-        let key: &dyn AsKeyRef = &key;
+    fn get(&self, tag: u8, text: &[u8]) -> Option<Cached> {
+        let mut buffer = [0; MAX_KEY_LEN];
+        let key = key_in(&mut buffer, tag, text);
         let now = self.now();
         let mut entries = self.lock();
         let entry = entries.get(key)?;
@@ -326,13 +283,15 @@ fn lowered<T>(answer: Answer<T>, lower: impl Fn(u32) -> u32) -> Answer<T> {
 }
 
 macro_rules! cached_lookup {
-    ($self:ident, $key:expr, $owned:expr, $variant:ident, $lookup:expr) => {{
-        if let Some(Cached::$variant(answer)) = $self.get($key) {
+    ($self:ident, $tag:expr, $text:expr, $variant:ident, $lookup:expr) => {{
+        if let Some(Cached::$variant(answer)) = $self.get($tag, $text) {
             return Ok(answer);
         }
         let answer = $lookup.await?;
         // Only a miss makes an owned key.
-        $self.put($owned, &answer, || Cached::$variant(answer.clone()));
+        $self.put(owned_key($tag, $text), &answer, || {
+            Cached::$variant(answer.clone())
+        });
         Ok(answer)
     }};
 }
@@ -341,8 +300,8 @@ impl<R: Resolver> Resolver for CachingResolver<R> {
     async fn txt(&self, name: &Name) -> Result<Answer<Txt>, LookupError> {
         cached_lookup!(
             self,
-            KeyRef::Name(RecordType::Txt, name.as_str()),
-            Key::Name(RecordType::Txt, name.clone()),
+            name_tag(RecordType::Txt),
+            name.as_str().as_bytes(),
             Txt,
             self.inner.txt(name)
         )
@@ -351,8 +310,8 @@ impl<R: Resolver> Resolver for CachingResolver<R> {
     async fn a(&self, name: &Name) -> Result<Answer<Ipv4Addr>, LookupError> {
         cached_lookup!(
             self,
-            KeyRef::Name(RecordType::A, name.as_str()),
-            Key::Name(RecordType::A, name.clone()),
+            name_tag(RecordType::A),
+            name.as_str().as_bytes(),
             A,
             self.inner.a(name)
         )
@@ -361,8 +320,8 @@ impl<R: Resolver> Resolver for CachingResolver<R> {
     async fn aaaa(&self, name: &Name) -> Result<Answer<Ipv6Addr>, LookupError> {
         cached_lookup!(
             self,
-            KeyRef::Name(RecordType::Aaaa, name.as_str()),
-            Key::Name(RecordType::Aaaa, name.clone()),
+            name_tag(RecordType::Aaaa),
+            name.as_str().as_bytes(),
             Aaaa,
             self.inner.aaaa(name)
         )
@@ -371,15 +330,16 @@ impl<R: Resolver> Resolver for CachingResolver<R> {
     async fn mx(&self, name: &Name) -> Result<Answer<Mx>, LookupError> {
         cached_lookup!(
             self,
-            KeyRef::Name(RecordType::Mx, name.as_str()),
-            Key::Name(RecordType::Mx, name.clone()),
+            name_tag(RecordType::Mx),
+            name.as_str().as_bytes(),
             Mx,
             self.inner.mx(name)
         )
     }
 
     async fn ptr(&self, ip: IpAddr) -> Result<Answer<Name>, LookupError> {
-        cached_lookup!(self, KeyRef::Ptr(ip), Key::Ptr(ip), Ptr, self.inner.ptr(ip))
+        let (tag, octets, len) = ptr_key(ip);
+        cached_lookup!(self, tag, &octets[..len], Ptr, self.inner.ptr(ip))
     }
 }
 
@@ -422,6 +382,45 @@ mod tests {
             // expired: fetched again with the full TTL
             assert_eq!(cache.txt(&name).await.unwrap().ttl_seconds(), 300);
         });
+    }
+
+    /// One name under every type, and PTR answers of an IPv4 and an IPv6 address whose
+    /// octets begin alike: each lookup keeps its own cached answer.
+    #[test]
+    fn keys_of_types_and_addresses_stay_apart() {
+        let name: Name = "example.com".parse().unwrap();
+        let v4: IpAddr = "1.2.3.4".parse().unwrap();
+        let v6: IpAddr = "102:304::".parse().unwrap();
+        let mut zone = ZoneResolver::new();
+        zone.add_txt(name.clone(), &["text"]);
+        zone.add_a(name.clone(), "192.0.2.1".parse().unwrap());
+        zone.add_aaaa(name.clone(), "2001:db8::1".parse().unwrap());
+        zone.add_mx(name.clone(), 10, "mx.example.com".parse().unwrap());
+        zone.add_ptr(Name::reverse(v4), "four.example".parse().unwrap());
+        zone.add_ptr(Name::reverse(v6), "six.example".parse().unwrap());
+        // A frozen clock: cached TTLs do not count down.
+        let frozen = Instant::now();
+        let cache = CachingResolver::with_clock(&zone, CacheConfig::default(), move || frozen);
+        block_on(async {
+            for _ in 0..2 {
+                assert_eq!(
+                    cache.txt(&name).await.unwrap(),
+                    zone.txt(&name).await.unwrap()
+                );
+                assert_eq!(cache.a(&name).await.unwrap(), zone.a(&name).await.unwrap());
+                assert_eq!(
+                    cache.aaaa(&name).await.unwrap(),
+                    zone.aaaa(&name).await.unwrap()
+                );
+                assert_eq!(
+                    cache.mx(&name).await.unwrap(),
+                    zone.mx(&name).await.unwrap()
+                );
+                assert_eq!(cache.ptr(v4).await.unwrap(), zone.ptr(v4).await.unwrap());
+                assert_eq!(cache.ptr(v6).await.unwrap(), zone.ptr(v6).await.unwrap());
+            }
+        });
+        assert_eq!(cache.len(), 6);
     }
 
     #[test]
