@@ -193,7 +193,7 @@ pub(crate) async fn spf(args: &SpfArgs) -> Result<(), CliError> {
             "reason": output.reason.to_string(),
             "explanation": output.explanation.as_ref().map(|e| e.text.clone()),
             "received_spf": output.received_spf().to_string(),
-            "trace": output.trace.events.iter().map(|e| e.to_string().trim().to_owned()).collect::<Vec<_>>(),
+            "trace": output.trace.events().iter().map(|e| e.to_string().trim().to_owned()).collect::<Vec<_>>(),
         });
         format!("{value:#}\n")
     } else {
@@ -204,7 +204,7 @@ pub(crate) async fn spf(args: &SpfArgs) -> Result<(), CliError> {
             let _ = writeln!(text, "explanation: {}", explanation.text);
         }
         text.push_str("trace:\n");
-        for event in &output.trace.events {
+        for event in &output.trace.events() {
             let _ = writeln!(text, "  {}", event.to_string().trim());
         }
         text

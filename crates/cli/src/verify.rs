@@ -399,7 +399,7 @@ pub(crate) fn explain(envelope: &Envelope, verdict: &Verdict) -> String {
 }
 
 fn explain_spf_trace(w: &mut String, spf: &mailproof_spf::SpfOutput) {
-    for event in &spf.trace.events {
+    for event in &spf.trace.events() {
         let line = match event {
             TraceEvent::CheckHost { domain, entry } => match entry {
                 Entry::Start => format!("Looking up the SPF record of {domain}."),

@@ -466,11 +466,94 @@ fn write_comment_text(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
     Ok(())
 }
 
-/// A record of what an evaluation did, in order.
+/// A record of what an evaluation did, in order; [`Trace::events`] lists it.
+///
+/// Recording is cheap: a term's evaluation is kept as the position of its record in the
+/// trace and of the term in the record, and becomes a [`TraceEvent::Term`] (with the
+/// domain and the term itself) only when the trace is read.
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
-    /// The events.
-    pub events: Vec<TraceEvent>,
+    steps: Vec<Step>,
+}
+
+/// One recorded step: an event as is, or a term or result referring to the
+/// [`TraceEvent::Record`] step of the record it belongs to.
+#[derive(Clone, Debug)]
+pub(crate) enum Step {
+    Event(TraceEvent),
+    Term {
+        /// Position of the record's [`TraceEvent::Record`] step.
+        record_step: usize,
+        /// Position of the term in the record.
+        term: usize,
+        outcome: TermOutcome,
+    },
+    Result {
+        /// Position of the record's [`TraceEvent::Record`] step.
+        record_step: usize,
+        result: SpfResult,
+    },
+}
+
+impl Trace {
+    pub(crate) fn with_capacity(capacity: usize) -> Trace {
+        Trace {
+            steps: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Records `step`; returns its position.
+    pub(crate) fn push(&mut self, step: Step) -> usize {
+        self.steps.push(step);
+        self.steps.len() - 1
+    }
+
+    /// The events, in order.
+    pub fn events(&self) -> Vec<TraceEvent> {
+        self.steps
+            .iter()
+            .filter_map(|step| self.event(step))
+            .collect()
+    }
+
+    /// How many events there are.
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// True when nothing was recorded (tracing was off, or nothing was evaluated).
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    fn event(&self, step: &Step) -> Option<TraceEvent> {
+        let record_at = |index: usize| match self.steps.get(index) {
+            Some(Step::Event(TraceEvent::Record { domain, record })) => Some((domain, record)),
+            _ => None,
+        };
+        Some(match step {
+            Step::Event(event) => event.clone(),
+            Step::Term {
+                record_step,
+                term,
+                outcome,
+            } => {
+                let (domain, record) = record_at(*record_step)?;
+                TraceEvent::Term {
+                    domain: domain.clone(),
+                    term: record.terms().get(*term)?.clone(),
+                    outcome: outcome.clone(),
+                }
+            }
+            Step::Result {
+                record_step,
+                result,
+            } => TraceEvent::Result {
+                domain: record_at(*record_step)?.0.clone(),
+                result: *result,
+            },
+        })
+    }
 }
 
 /// Why `check_host()` was (re)entered.
@@ -565,7 +648,7 @@ pub enum TraceEvent {
 
 impl fmt::Display for Trace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for event in &self.events {
+        for event in self.events() {
             writeln!(f, "{event}")?;
         }
         Ok(())

@@ -675,9 +675,12 @@ fn ip6_network(input: Input<'_>) -> IResult<Input<'_>, Ipv6Addr> {
 /// Exactly what `Ipv6Addr::from_str` accepts (a property test compares them), without the
 /// UTF-8 check and the generic parser machinery.
 pub(crate) fn ipv6_address(text: &[u8]) -> Option<Ipv6Addr> {
+    // Without a dot there is no IPv4 part to try at each group.
+    let may_have_ipv4 = text.contains(&b'.');
     let mut position = 0;
     let mut head = [0u16; 8];
-    let (head_length, head_ends_in_ipv4) = ipv6_groups(text, &mut position, &mut head);
+    let (head_length, head_ends_in_ipv4) =
+        ipv6_groups(text, &mut position, &mut head, may_have_ipv4);
     if head_length == 8 {
         return (position == text.len()).then(|| Ipv6Addr::from(head));
     }
@@ -689,7 +692,7 @@ pub(crate) fn ipv6_address(text: &[u8]) -> Option<Ipv6Addr> {
     // `::` stands for at least one group.
     let mut tail = [0u16; 7];
     let tail_room = 7 - head_length;
-    let (tail_length, _) = ipv6_groups(text, &mut position, &mut tail[..tail_room]);
+    let (tail_length, _) = ipv6_groups(text, &mut position, &mut tail[..tail_room], may_have_ipv4);
     if position != text.len() {
         return None;
     }
@@ -701,7 +704,12 @@ pub(crate) fn ipv6_address(text: &[u8]) -> Option<Ipv6Addr> {
 /// without a leading colon); where two or more groups are left, a dotted IPv4 address may
 /// stand for the last two and ends the run. Returns how many groups were read and whether
 /// the run ended in an IPv4 address; `position` moves past what was read.
-fn ipv6_groups(text: &[u8], position: &mut usize, groups: &mut [u16]) -> (usize, bool) {
+fn ipv6_groups(
+    text: &[u8],
+    position: &mut usize,
+    groups: &mut [u16],
+    may_have_ipv4: bool,
+) -> (usize, bool) {
     let limit = groups.len();
     for index in 0..limit {
         let mut at = *position;
@@ -711,7 +719,8 @@ fn ipv6_groups(text: &[u8], position: &mut usize, groups: &mut [u16]) -> (usize,
             }
             at += 1;
         }
-        if index + 1 < limit
+        if may_have_ipv4
+            && index + 1 < limit
             && let Some((octets, end)) = embedded_ipv4(text, at)
         {
             groups[index] = u16::from_be_bytes([octets[0], octets[1]]);
@@ -719,31 +728,26 @@ fn ipv6_groups(text: &[u8], position: &mut usize, groups: &mut [u16]) -> (usize,
             *position = end;
             return (index + 2, true);
         }
-        let digits = text
-            .get(at..)
-            .unwrap_or_default()
-            .iter()
-            .take(4)
-            .take_while(|b| b.is_ascii_hexdigit())
-            .count();
+        // h16 = 1*4HEXDIG
+        let mut value = 0u16;
+        let mut digits = 0;
+        while digits < 4 {
+            let nibble = match text.get(at + digits) {
+                Some(&byte @ b'0'..=b'9') => byte - b'0',
+                Some(&byte @ b'a'..=b'f') => byte - b'a' + 10,
+                Some(&byte @ b'A'..=b'F') => byte - b'A' + 10,
+                _ => break,
+            };
+            value = (value << 4) | u16::from(nibble);
+            digits += 1;
+        }
         if digits == 0 {
             return (index, false);
         }
-        groups[index] = text[at..at + digits]
-            .iter()
-            .fold(0u16, |acc, &b| (acc << 4) | u16::from(hex_value(b)));
+        groups[index] = value;
         *position = at + digits;
     }
     (limit, false)
-}
-
-fn hex_value(byte: u8) -> u8 {
-    match byte {
-        b'0'..=b'9' => byte - b'0',
-        b'a'..=b'f' => byte - b'a' + 10,
-        b'A'..=b'F' => byte - b'A' + 10,
-        _ => 0,
-    }
 }
 
 /// A dotted IPv4 address at `text[start..]` inside an IPv6 address: four decimal parts of
@@ -759,21 +763,19 @@ fn embedded_ipv4(text: &[u8], start: usize) -> Option<([u8; 4], usize)> {
             }
             at += 1;
         }
-        let digits = text
-            .get(at..)
-            .unwrap_or_default()
-            .iter()
-            .take(3)
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        if digits == 0 || (digits > 1 && text[at] == b'0') {
+        let first = at;
+        let mut value = 0u16;
+        while at - first < 3
+            && let Some(&digit) = text.get(at).filter(|d| d.is_ascii_digit())
+        {
+            value = value * 10 + u16::from(digit - b'0');
+            at += 1;
+        }
+        let digits = at - first;
+        if digits == 0 || (digits > 1 && text[first] == b'0') {
             return None;
         }
-        let value = text[at..at + digits]
-            .iter()
-            .fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0'));
         *octet = u8::try_from(value).ok()?;
-        at += digits;
     }
     Some((octets, at))
 }

@@ -13,7 +13,7 @@ use crate::error::ParseError;
 use crate::macros::{MacroContext, MacroKind, MacroString, target_name};
 use crate::output::{
     DnsAnswer, Entry, Explanation, ExplanationSource, Identity, Reason, SpfOutput, SpfResult,
-    TermOutcome, Trace, TraceEvent,
+    Step as TraceStep, TermOutcome, Trace, TraceEvent,
 };
 use crate::record::{Directive, DualCidr, Mechanism, Qualifier, Record, Term, is_spf_record};
 
@@ -295,7 +295,7 @@ impl Verifier {
             dns_terms: 0,
             void_lookups: 0,
             // Room for a typical evaluation's events, so the trace rarely grows.
-            trace: self.trace.then(|| Vec::with_capacity(32)),
+            trace: self.trace.then(|| Trace::with_capacity(48)),
             scratch: String::new(),
         };
         let (result, reason, explanation) = match initial_domain(domain) {
@@ -318,9 +318,7 @@ impl Verifier {
             helo: helo.to_owned(),
             client_ip: ip,
             receiver: self.receiver.clone(),
-            trace: Trace {
-                events: evaluation.trace.unwrap_or_default(),
-            },
+            trace: evaluation.trace.unwrap_or_default(),
         }
     }
 }
@@ -376,6 +374,8 @@ type Step<T> = Result<T, Stop>;
 struct Frame {
     domain: Name,
     record: Arc<Record>,
+    /// Where the trace holds the record (see [`Evaluation::load_record`]).
+    record_step: usize,
     next_term: usize,
     /// This frame answers an `include:` of the frame below it.
     is_include: bool,
@@ -400,7 +400,7 @@ struct Evaluation<'a, R> {
     deadline: Option<Instant>,
     dns_terms: usize,
     void_lookups: usize,
-    trace: Option<Vec<TraceEvent>>,
+    trace: Option<Trace>,
     /// Reused for every macro expansion.
     scratch: String,
 }
@@ -411,14 +411,15 @@ impl<R: Resolver> Evaluation<'_, R> {
             domain: domain.clone(),
             entry: Entry::Start,
         });
-        let record = match self.load_record(&domain).await {
-            Ok(Some(record)) => record,
+        let (record, record_step) = match self.load_record(&domain).await {
+            Ok(Some(loaded)) => loaded,
             Ok(None) => return (SpfResult::None, Reason::NoRecord { domain }, None),
             Err(stop) => return (stop.result, stop.reason, None),
         };
         let mut current = Frame {
             domain,
             record,
+            record_step,
             next_term: 0,
             is_include: false,
         };
@@ -441,10 +442,12 @@ impl<R: Resolver> Evaluation<'_, R> {
             };
             // `current` is finished; hand its result down until a frame continues.
             loop {
-                self.note(|| TraceEvent::Result {
-                    domain: current.domain.clone(),
-                    result,
-                });
+                if let Some(trace) = &mut self.trace {
+                    trace.push(TraceStep::Result {
+                        record_step: current.record_step,
+                        result,
+                    });
+                }
                 let Some(parent) = suspended.pop() else {
                     let explanation =
                         if result == SpfResult::Fail && matches!(reason, Reason::Matched { .. }) {
@@ -474,7 +477,7 @@ impl<R: Resolver> Evaluation<'_, R> {
                         TermOutcome::Error(SpfResult::PermError)
                     }
                 };
-                self.note_term(&current.domain, term, outcome.clone());
+                self.note_term(&current, current.next_term - 1, outcome.clone());
                 match outcome {
                     TermOutcome::NotMatched | TermOutcome::Followed => break,
                     TermOutcome::Matched => {
@@ -494,7 +497,8 @@ impl<R: Resolver> Evaluation<'_, R> {
     /// only once the mechanisms are exhausted), `all`, `ip4` or `ip6`. `None` leaves the
     /// term to [`Evaluation::step`].
     fn step_local(&mut self, frame: &mut Frame) -> Option<FrameStep> {
-        let term = frame.record.terms().get(frame.next_term)?;
+        let index = frame.next_term;
+        let term = frame.record.terms().get(index)?;
         let matched = match term {
             // Modifiers act after the mechanisms (redirect) or on fail (exp); unknown ones
             // are ignored (§6).
@@ -504,7 +508,7 @@ impl<R: Resolver> Evaluation<'_, R> {
         frame.next_term += 1;
         Some(match (matched, term) {
             (Some(true), Term::Directive(directive)) => {
-                self.note_term(&frame.domain, term, TermOutcome::Matched);
+                self.note_term(frame, index, TermOutcome::Matched);
                 FrameStep::Done(
                     qualifier_result(directive.qualifier),
                     Reason::Matched {
@@ -514,7 +518,7 @@ impl<R: Resolver> Evaluation<'_, R> {
                 )
             }
             (Some(_), _) => {
-                self.note_term(&frame.domain, term, TermOutcome::NotMatched);
+                self.note_term(frame, index, TermOutcome::NotMatched);
                 FrameStep::Continue
             }
             (None, _) => FrameStep::Continue,
@@ -524,7 +528,8 @@ impl<R: Resolver> Evaluation<'_, R> {
     /// Evaluates the next term of `frame` (§4.6.2, §4.7, §6.1).
     async fn step(&mut self, frame: &mut Frame) -> FrameStep {
         let record = Arc::clone(&frame.record);
-        let Some(term) = record.terms().get(frame.next_term) else {
+        let index = frame.next_term;
+        let Some(term) = record.terms().get(index) else {
             return self.finish_record(frame).await;
         };
         frame.next_term += 1;
@@ -537,14 +542,14 @@ impl<R: Resolver> Evaluation<'_, R> {
             return match self.include(spec, &frame.domain).await {
                 Ok(child) => FrameStep::Include(child),
                 Err(stop) => {
-                    self.note_term(&frame.domain, term, TermOutcome::Error(stop.result));
+                    self.note_term(frame, index, TermOutcome::Error(stop.result));
                     FrameStep::Done(stop.result, stop.reason)
                 }
             };
         }
         match self.matches(directive, &frame.domain).await {
             Ok(true) => {
-                self.note_term(&frame.domain, term, TermOutcome::Matched);
+                self.note_term(frame, index, TermOutcome::Matched);
                 FrameStep::Done(
                     qualifier_result(directive.qualifier),
                     Reason::Matched {
@@ -554,11 +559,11 @@ impl<R: Resolver> Evaluation<'_, R> {
                 )
             }
             Ok(false) => {
-                self.note_term(&frame.domain, term, TermOutcome::NotMatched);
+                self.note_term(frame, index, TermOutcome::NotMatched);
                 FrameStep::Continue
             }
             Err(stop) => {
-                self.note_term(&frame.domain, term, TermOutcome::Error(stop.result));
+                self.note_term(frame, index, TermOutcome::Error(stop.result));
                 FrameStep::Done(stop.result, stop.reason)
             }
         }
@@ -578,23 +583,24 @@ impl<R: Resolver> Evaluation<'_, R> {
         let redirect_term = record
             .terms()
             .iter()
-            .find(|t| matches!(t, Term::Modifier(crate::record::Modifier::Redirect(_))));
+            .position(|t| matches!(t, Term::Modifier(crate::record::Modifier::Redirect(_))));
         match self
             .follow("redirect", spec, &frame.domain, Entry::Redirect)
             .await
         {
-            Ok((target, target_record)) => {
-                if let Some(term) = redirect_term {
-                    self.note_term(&frame.domain, term, TermOutcome::Followed);
+            Ok((target, target_record, record_step)) => {
+                if let Some(index) = redirect_term {
+                    self.note_term(frame, index, TermOutcome::Followed);
                 }
                 frame.domain = target;
                 frame.record = target_record;
+                frame.record_step = record_step;
                 frame.next_term = 0;
                 FrameStep::Continue
             }
             Err(stop) => {
-                if let Some(term) = redirect_term {
-                    self.note_term(&frame.domain, term, TermOutcome::Error(stop.result));
+                if let Some(index) = redirect_term {
+                    self.note_term(frame, index, TermOutcome::Error(stop.result));
                 }
                 FrameStep::Done(stop.result, stop.reason)
             }
@@ -602,10 +608,12 @@ impl<R: Resolver> Evaluation<'_, R> {
     }
 
     async fn include(&mut self, spec: &MacroString, domain: &Name) -> Step<Frame> {
-        let (target, record) = self.follow("include", spec, domain, Entry::Include).await?;
+        let (target, record, record_step) =
+            self.follow("include", spec, domain, Entry::Include).await?;
         Ok(Frame {
             domain: target,
             record,
+            record_step,
             next_term: 0,
             is_include: true,
         })
@@ -619,7 +627,7 @@ impl<R: Resolver> Evaluation<'_, R> {
         spec: &MacroString,
         domain: &Name,
         entry: Entry,
-    ) -> Step<(Name, Arc<Record>)> {
+    ) -> Step<(Name, Arc<Record>, usize)> {
         self.count_dns_term()?;
         let target = match self.expand_target(spec, domain).await? {
             Ok(target) => target.into_owned(),
@@ -635,7 +643,7 @@ impl<R: Resolver> Evaluation<'_, R> {
             entry,
         });
         match self.load_record(&target).await? {
-            Some(record) => Ok((target, record)),
+            Some((record, record_step)) => Ok((target, record, record_step)),
             None => Err(Stop::permerror(Reason::TargetWithoutRecord {
                 term,
                 target: target.to_string(),
@@ -947,7 +955,10 @@ impl<R: Resolver> Evaluation<'_, R> {
     }
 
     /// §4.4, §4.5: the one `v=spf1` record at `domain`, parsed; `None` when there is none.
-    async fn load_record(&mut self, domain: &Name) -> Step<Option<Arc<Record>>> {
+    ///
+    /// With the record comes the position of its [`TraceEvent::Record`] in the trace, which
+    /// the terms evaluated from it refer to (0 when tracing is off).
+    async fn load_record(&mut self, domain: &Name) -> Step<Option<(Arc<Record>, usize)>> {
         let answer = self.txt(domain).await?;
         let Answer::Records { records, .. } = &answer else {
             return Ok(None);
@@ -968,11 +979,13 @@ impl<R: Resolver> Evaluation<'_, R> {
         }
         match self.verifier.records.parse_answer(records, first) {
             Ok(record) => {
-                self.note(|| TraceEvent::Record {
-                    domain: domain.clone(),
-                    record: Arc::clone(&record),
+                let record_step = self.trace.as_mut().map_or(0, |trace| {
+                    trace.push(TraceStep::Event(TraceEvent::Record {
+                        domain: domain.clone(),
+                        record: Arc::clone(&record),
+                    }))
                 });
-                Ok(Some(record))
+                Ok(Some((record, record_step)))
             }
             Err(error) => Err(Stop::permerror(Reason::Syntax {
                 domain: domain.clone(),
@@ -1015,17 +1028,20 @@ impl<R: Resolver> Evaluation<'_, R> {
     #[inline]
     fn note(&mut self, event: impl FnOnce() -> TraceEvent) {
         if let Some(trace) = &mut self.trace {
-            trace.push(event());
+            trace.push(TraceStep::Event(event()));
         }
     }
 
+    /// Notes how the term at `index` of `frame`'s record came out.
     #[inline]
-    fn note_term(&mut self, domain: &Name, term: &Term, outcome: TermOutcome) {
-        self.note(|| TraceEvent::Term {
-            domain: domain.clone(),
-            term: term.clone(),
-            outcome,
-        });
+    fn note_term(&mut self, frame: &Frame, index: usize, outcome: TermOutcome) {
+        if let Some(trace) = &mut self.trace {
+            trace.push(TraceStep::Term {
+                record_step: frame.record_step,
+                term: index,
+                outcome,
+            });
+        }
     }
 
     #[inline]

@@ -189,7 +189,7 @@ fn trace_shows_queries_terms_and_the_deciding_term() {
         "a@counted.example.com",
     ));
     assert_eq!(output.result, SpfResult::Pass);
-    let events = &output.trace.events;
+    let events = &output.trace.events();
     assert!(
         events
             .iter()
@@ -223,7 +223,7 @@ fn trace_shows_queries_terms_and_the_deciding_term() {
         "h.example",
         "a@counted.example.com",
     ));
-    assert!(output.trace.events.is_empty());
+    assert!(output.trace.is_empty());
 }
 
 #[test]
@@ -262,4 +262,55 @@ fn futures_are_send() {
     let zone = zone();
     let verifier = Verifier::default();
     assert_send(verifier.verify_both(&zone, ip("192.0.2.1"), "h.example", "a@example.com"));
+}
+
+/// Terms are recorded as positions and turned into events when the trace is read: every
+/// term must come back with its own domain and text, across a redirect, an include and a
+/// failing include.
+#[test]
+fn trace_names_each_term_with_its_domain_across_redirect_and_include() {
+    let mut zone = ZoneResolver::new();
+    zone.add_txt(
+        name("start.example"),
+        &["v=spf1 -ip4:10.0.0.0/8 redirect=next.example"],
+    );
+    zone.add_txt(
+        name("next.example"),
+        &["v=spf1 include:inc.example include:missing.example ~all"],
+    );
+    zone.add_txt(name("inc.example"), &["v=spf1 a:host.inc.example -all"]);
+    zone.add_a(name("host.inc.example"), "192.0.2.1".parse().unwrap());
+    let output = block_on(Verifier::default().check_host(
+        &zone,
+        ip("192.0.2.9"),
+        "start.example",
+        "a@start.example",
+        "h.example",
+    ));
+    assert_eq!(output.result, SpfResult::PermError);
+    let text = output.trace.to_string();
+    let expected = [
+        "check_host(start.example) [Start]",
+        "  query start.example TXT: \"v=spf1 -ip4:10.0.0.0/8 redirect=next.example\"",
+        "  record at start.example: v=spf1 -ip4:10.0.0.0/8 redirect=next.example",
+        "  term -ip4:10.0.0.0/8 (start.example): no match",
+        "check_host(next.example) [Redirect]",
+        "  query next.example TXT: \"v=spf1 include:inc.example include:missing.example ~all\"",
+        "  record at next.example: v=spf1 include:inc.example include:missing.example ~all",
+        "  term redirect=next.example (start.example): followed",
+        "check_host(inc.example) [Include]",
+        "  query inc.example TXT: \"v=spf1 a:host.inc.example -all\"",
+        "  record at inc.example: v=spf1 a:host.inc.example -all",
+        "  query host.inc.example A: 192.0.2.1",
+        "  term a:host.inc.example (inc.example): no match",
+        "  term -all (inc.example): match",
+        "  result for inc.example: fail",
+        "  term include:inc.example (next.example): no match",
+        "check_host(missing.example) [Include]",
+        "  query missing.example TXT: NXDOMAIN",
+        "  term include:missing.example (next.example): permerror",
+        "  result for next.example: permerror",
+    ];
+    assert_eq!(text.lines().collect::<Vec<_>>(), expected, "{text}");
+    assert_eq!(output.trace.len(), expected.len());
 }

@@ -136,7 +136,7 @@ async fn include_chain_three_levels() {
     assert_eq!(matched(&output), "include:chain1.spf.test");
     let included: Vec<String> = output
         .trace
-        .events
+        .events()
         .iter()
         .filter_map(|event| match event {
             TraceEvent::CheckHost {
@@ -210,9 +210,8 @@ async fn refused_include_is_temperror() {
             kind: FailureKind::Refused,
         }
     );
-    let failure: Vec<&LookupError> = output
-        .trace
-        .events
+    let events = output.trace.events();
+    let failure: Vec<&LookupError> = events
         .iter()
         .filter_map(|event| match event {
             TraceEvent::Query { answer: Err(e), .. } => Some(e),
