@@ -874,6 +874,27 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// The SIMD-checked UTF-8 path gives what `String::from_utf8_lossy`
+        /// gives, valid or not (surrogates, overlongs, truncated sequences,
+        /// a BOM), long enough for the SIMD kernel (64 bytes and up).
+        #[test]
+        fn utf8_lossy_matches_std(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    &b"plain ascii text "[..], "caf\u{e9} ".as_bytes(), "\u{2014}".as_bytes(),
+                    "\u{1f600}".as_bytes(), "\u{feff}".as_bytes(), b"\xed\xa0\x80", b"\xc0\xaf",
+                    b"\xe2\x80", b"\xff", b"\xf4\x90\x80\x80", b"\r\n",
+                ]),
+                0..60,
+            )
+        ) {
+            let bytes = pieces.concat();
+            proptest::prop_assert_eq!(utf8_lossy(&bytes), String::from_utf8_lossy(&bytes));
+            proptest::prop_assert_eq!(is_ascii(&bytes), bytes.is_ascii());
+        }
+    }
+
     /// Standard base64 with padding (RFC 4648 §4), for the tests.
     fn base64_encode(data: &[u8]) -> Vec<u8> {
         const ALPHABET: &[u8; 64] =
