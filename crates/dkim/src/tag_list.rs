@@ -64,8 +64,22 @@ fn is_valchar(b: u8) -> bool {
 /// Returns the value without trailing white space (that belongs to the `[FWS]` closing the
 /// `tag-spec`).
 fn tag_value(input: &[u8]) -> IResult<&[u8], &[u8]> {
-    let (_, raw) =
-        take_while(|b| is_valchar(b) || matches!(b, b' ' | b'\t' | b'\r' | b'\n')).parse(input)?;
+    let is_value_byte = |b: u8| is_valchar(b) || matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    // The value normally runs to the next `;`: check that stretch in one branch-free pass,
+    // and fall back to finding the first other byte only when it fails.
+    let candidate = input.iter().position(|&b| b == b';').unwrap_or(input.len());
+    let all_valid = input[..candidate]
+        .iter()
+        .fold(true, |ok, &b| ok & is_value_byte(b));
+    let len = if all_valid {
+        candidate
+    } else {
+        input[..candidate]
+            .iter()
+            .position(|&b| !is_value_byte(b))
+            .unwrap_or(candidate)
+    };
+    let raw = &input[..len];
     let trimmed = raw
         .iter()
         .rposition(|&b| is_valchar(b))
