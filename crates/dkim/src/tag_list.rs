@@ -61,9 +61,9 @@ fn is_valchar(b: u8) -> bool {
 
 /// `tag-value = [ tval *( 1*(WSP / FWS) tval ) ]`, `tval = 1*VALCHAR`.
 ///
-/// Returns the value without trailing white space (that belongs to the `[FWS]` closing the
-/// `tag-spec`).
-fn tag_value(input: &[u8]) -> IResult<&[u8], &[u8]> {
+/// Returns (rest, value): the value without trailing white space (that belongs to the
+/// `[FWS]` closing the `tag-spec`). Never fails: a value may be empty.
+fn tag_value(input: &[u8]) -> (&[u8], &[u8]) {
     let is_value_byte = |b: u8| is_valchar(b) || matches!(b, b' ' | b'\t' | b'\r' | b'\n');
     // The value normally runs to the next `;`: check that stretch in one branch-free pass,
     // and fall back to finding the first other byte only when it fails.
@@ -84,7 +84,7 @@ fn tag_value(input: &[u8]) -> IResult<&[u8], &[u8]> {
         .iter()
         .rposition(|&b| is_valchar(b))
         .map_or(0, |last| last + 1);
-    Ok((&input[trimmed..], &raw[..trimmed]))
+    (&input[trimmed..], &raw[..trimmed])
 }
 
 /// `tag-list = tag-spec *( ";" tag-spec ) [ ";" ]`,
@@ -113,7 +113,7 @@ pub(crate) fn parse(input: &[u8]) -> Result<Vec<Tag<'_>>, TagListError> {
             return Err(syntax(after_fws));
         };
         let (value_start, _) = fws(after_equals).map_err(|_| syntax(after_equals))?;
-        let (after_value, value) = tag_value(value_start).map_err(|_| syntax(value_start))?;
+        let (after_value, value) = tag_value(value_start);
         let (after_spec, _) = fws(after_value).map_err(|_| syntax(after_value))?;
         tags.push(Tag {
             name,
