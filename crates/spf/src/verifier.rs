@@ -278,11 +278,6 @@ impl Verifier {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let timestamp = self
-            .now
-            .unwrap_or_else(SystemTime::now)
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
         let mut evaluation = Evaluation {
             verifier: self,
             resolver,
@@ -290,7 +285,7 @@ impl Verifier {
             local_part,
             sender_domain,
             helo,
-            timestamp,
+            timestamp: None,
             deadline,
             dns_terms: 0,
             void_lookups: 0,
@@ -396,7 +391,9 @@ struct Evaluation<'a, R> {
     local_part: &'a str,
     sender_domain: &'a str,
     helo: &'a str,
-    timestamp: u64,
+    /// `%{t}`: read once, when an explanation is first expanded (the letter is refused in
+    /// domain-specs, so nothing else needs it).
+    timestamp: Option<u64>,
     deadline: Option<Instant>,
     dns_terms: usize,
     void_lookups: usize,
@@ -460,8 +457,11 @@ impl<R: Resolver> Evaluation<'_, R> {
                 debug_assert!(current.is_include);
                 current = parent;
                 // §5.2: map the included result onto the include mechanism.
-                let record = Arc::clone(&current.record);
-                let Some(term) = record.terms().get(current.next_term.wrapping_sub(1)) else {
+                let Some(term) = current
+                    .record
+                    .terms()
+                    .get(current.next_term.wrapping_sub(1))
+                else {
                     break;
                 };
                 let Term::Directive(directive) = term else {
@@ -527,9 +527,8 @@ impl<R: Resolver> Evaluation<'_, R> {
 
     /// Evaluates the next term of `frame` (§4.6.2, §4.7, §6.1).
     async fn step(&mut self, frame: &mut Frame) -> FrameStep {
-        let record = Arc::clone(&frame.record);
         let index = frame.next_term;
-        let Some(term) = record.terms().get(index) else {
+        let Some(term) = frame.record.terms().get(index) else {
             return self.finish_record(frame).await;
         };
         frame.next_term += 1;
@@ -785,7 +784,7 @@ impl<R: Resolver> Evaluation<'_, R> {
             helo: self.helo,
             validated_domain: validated.map(Name::as_str),
             receiver: &self.verifier.receiver,
-            timestamp: self.timestamp,
+            timestamp: self.timestamp.unwrap_or_default(),
         }
     }
 
@@ -896,6 +895,11 @@ impl<R: Resolver> Evaluation<'_, R> {
     /// with `exp=` (DNS, not exactly one TXT record, bad syntax) falls back to the default;
     /// this lookup counts towards no limit.
     async fn explanation(&mut self, domain: &Name, record: &Record) -> Explanation {
+        let now = self.verifier.now.unwrap_or_else(SystemTime::now);
+        self.timestamp = Some(
+            now.duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        );
         if let Some(spec) = record.explanation()
             && let Ok(Some(explanation)) = self.fetch_explanation(spec, domain).await
         {
