@@ -411,71 +411,70 @@ fn mechanism(name: &[u8], arguments: &[u8]) -> Result<Mechanism, ParseErrorKind>
     };
     folded.copy_from_slice(name);
     folded.make_ascii_lowercase();
-    let lower = |text: &str| *folded == *text.as_bytes();
     let domain_argument = || match arguments.strip_prefix(b":") {
         Some(spec) => parse_macro_string(spec, MacroKind::DomainSpec),
         None => Err(ParseErrorKind::InvalidMechanism),
     };
-    if lower("all") {
-        if arguments.is_empty() {
-            Ok(Mechanism::All)
-        } else {
-            Err(ParseErrorKind::InvalidMechanism)
-        }
-    } else if lower("include") {
-        Ok(Mechanism::Include {
+    match &*folded {
+        b"all" if arguments.is_empty() => Ok(Mechanism::All),
+        b"all" => Err(ParseErrorKind::InvalidMechanism),
+        b"include" => Ok(Mechanism::Include {
             domain: domain_argument()?,
-        })
-    } else if lower("exists") {
-        Ok(Mechanism::Exists {
+        }),
+        b"exists" => Ok(Mechanism::Exists {
             domain: domain_argument()?,
-        })
-    } else if lower("ptr") {
-        let domain = if arguments.is_empty() {
-            None
-        } else {
-            Some(domain_argument()?)
-        };
-        Ok(Mechanism::Ptr { domain })
-    } else if lower("a") || lower("mx") {
-        let (domain, cidr) = domain_and_dual_cidr(arguments)?;
-        Ok(if lower("a") {
-            Mechanism::A { domain, cidr }
-        } else {
-            Mechanism::Mx { domain, cidr }
-        })
-    } else if lower("ip4") {
-        let network_text = arguments
-            .strip_prefix(b":")
-            .ok_or(ParseErrorKind::InvalidMechanism)?;
-        let (rest, network) = ip4_network(network_text).map_err(|_| ParseErrorKind::InvalidIp4)?;
-        let (rest, prefix_length) = optional_cidr(rest, ip4_cidr_length)?;
-        if !rest.is_empty() {
-            return Err(if rest.first() == Some(&b'/') {
-                ParseErrorKind::InvalidCidr
+        }),
+        b"ptr" => {
+            let domain = if arguments.is_empty() {
+                None
             } else {
-                ParseErrorKind::InvalidIp4
-            });
+                Some(domain_argument()?)
+            };
+            Ok(Mechanism::Ptr { domain })
         }
-        Ok(Mechanism::Ip4 {
-            network,
-            prefix_length,
-        })
-    } else if lower("ip6") {
-        let network_text = arguments
-            .strip_prefix(b":")
-            .ok_or(ParseErrorKind::InvalidMechanism)?;
-        let (rest, network) = ip6_network(network_text).map_err(|_| ParseErrorKind::InvalidIp6)?;
-        let (rest, prefix_length) = optional_cidr(rest, ip6_cidr_length)?;
-        if !rest.is_empty() {
-            return Err(ParseErrorKind::InvalidCidr);
+        b"a" => {
+            let (domain, cidr) = domain_and_dual_cidr(arguments)?;
+            Ok(Mechanism::A { domain, cidr })
         }
-        Ok(Mechanism::Ip6 {
-            network,
-            prefix_length,
-        })
-    } else {
-        Err(ParseErrorKind::UnknownMechanism)
+        b"mx" => {
+            let (domain, cidr) = domain_and_dual_cidr(arguments)?;
+            Ok(Mechanism::Mx { domain, cidr })
+        }
+        b"ip4" => {
+            let network_text = arguments
+                .strip_prefix(b":")
+                .ok_or(ParseErrorKind::InvalidMechanism)?;
+            let (rest, network) =
+                ip4_network(network_text).map_err(|_| ParseErrorKind::InvalidIp4)?;
+            let (rest, prefix_length) = optional_cidr(rest, ip4_cidr_length)?;
+            if !rest.is_empty() {
+                return Err(if rest.first() == Some(&b'/') {
+                    ParseErrorKind::InvalidCidr
+                } else {
+                    ParseErrorKind::InvalidIp4
+                });
+            }
+            Ok(Mechanism::Ip4 {
+                network,
+                prefix_length,
+            })
+        }
+        b"ip6" => {
+            let network_text = arguments
+                .strip_prefix(b":")
+                .ok_or(ParseErrorKind::InvalidMechanism)?;
+            let (rest, network) =
+                ip6_network(network_text).map_err(|_| ParseErrorKind::InvalidIp6)?;
+            let (rest, prefix_length) = optional_cidr(rest, ip6_cidr_length)?;
+            if !rest.is_empty() {
+                return Err(ParseErrorKind::InvalidCidr);
+            }
+            Ok(Mechanism::Ip6 {
+                network,
+                prefix_length,
+            })
+        }
+        _ => Err(ParseErrorKind::UnknownMechanism),
     }
 }
 

@@ -63,8 +63,9 @@ pub struct Verifier {
     /// How many PTR names one `ptr` mechanism or `%{p}` macro looks at; the rest are
     /// ignored (§4.6.4). Default 10.
     pub ptr_limit: usize,
-    /// Longest time one evaluation may take, measured from its start; checked before every
-    /// DNS query, and exceeding it gives *temperror* (§4.6.4 asks for at least 20 seconds).
+    /// Longest time one evaluation may take, measured from its first DNS query (nothing
+    /// before it waits); checked before every DNS query, and exceeding it gives *temperror*
+    /// (§4.6.4 asks for at least 20 seconds).
     /// Default 20 seconds. Bound each single query with the DNS crate's `Timeout` wrapper.
     pub time_limit: Option<Duration>,
     /// A fixed point in time evaluations must finish by, on top of `time_limit`.
@@ -270,14 +271,6 @@ impl Verifier {
             Some((local, domain)) => (local, domain),
             None => ("postmaster", sender),
         };
-        let start = Instant::now();
-        let deadline = match (
-            self.deadline,
-            self.time_limit.and_then(|l| start.checked_add(l)),
-        ) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
         let mut evaluation = Evaluation {
             verifier: self,
             resolver,
@@ -286,7 +279,8 @@ impl Verifier {
             sender_domain,
             helo,
             timestamp: None,
-            deadline,
+            deadline: None,
+            deadline_fixed: false,
             dns_terms: 0,
             void_lookups: 0,
             // Room for a typical evaluation's events, so the trace rarely grows.
@@ -394,7 +388,9 @@ struct Evaluation<'a, R> {
     /// `%{t}`: read once, when an explanation is first expanded (the letter is refused in
     /// domain-specs, so nothing else needs it).
     timestamp: Option<u64>,
+    /// The deadline in force, fixed at the first check (see [`Evaluation::check_deadline`]).
     deadline: Option<Instant>,
+    deadline_fixed: bool,
     dns_terms: usize,
     void_lookups: usize,
     trace: Option<Trace>,
@@ -1018,10 +1014,28 @@ impl<R: Resolver> Evaluation<'_, R> {
         Ok(())
     }
 
+    /// Before each DNS query: *temperror* once the deadline has passed. One clock read per
+    /// query; the first one also starts `time_limit` (nothing before the first query waits,
+    /// so this is the evaluation's start to within microseconds, without a read of its own).
     #[inline]
-    fn check_deadline(&self) -> Step<()> {
+    fn check_deadline(&mut self) -> Step<()> {
+        let verifier = self.verifier;
+        if verifier.deadline.is_none() && verifier.time_limit.is_none() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if !self.deadline_fixed {
+            self.deadline_fixed = true;
+            self.deadline = match (
+                verifier.deadline,
+                verifier.time_limit.and_then(|limit| now.checked_add(limit)),
+            ) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
         match self.deadline {
-            Some(deadline) if Instant::now() >= deadline => Err(Stop {
+            Some(deadline) if now >= deadline => Err(Stop {
                 result: SpfResult::TempError,
                 reason: Reason::DeadlineExceeded,
             }),
