@@ -329,8 +329,12 @@ const FOLD_COLUMN: usize = 8;
 
 impl Folder {
     fn new(field: &str) -> Folder {
+        // A DKIM-Signature field with an RSA-4096 b= and a long h= fits.
+        let mut out = String::with_capacity(1536);
+        out.push_str(field);
+        out.push(':');
         Folder {
-            out: format!("{field}:"),
+            out,
             column: field.len() + 1,
         }
     }
@@ -441,14 +445,15 @@ fn sign_headers(
         if let Some(after) = signer.expires_after {
             folder.word(&format!("x={};", now.saturating_add(after)), true);
         }
+        // One buffer for every word of h= (a list of 30 names or more with oversigning).
+        let mut word = String::with_capacity(64);
         for (i, name) in names.iter().enumerate() {
-            let last = i + 1 == names.len();
-            let word = match (i == 0, last) {
-                (true, true) => format!("h={name};"),
-                (true, false) => format!("h={name}:"),
-                (false, true) => format!("{name};"),
-                (false, false) => format!("{name}:"),
-            };
+            word.clear();
+            if i == 0 {
+                word.push_str("h=");
+            }
+            word.push_str(name);
+            word.push(if i + 1 == names.len() { ';' } else { ':' });
             folder.word(&word, i == 0);
         }
         let (body_hash, body_length) = body_hashes
@@ -518,7 +523,7 @@ pub fn sign(signers: &[Signer], message: &[u8], clock: Clock) -> Result<String, 
         &headers,
         &hashes.finish(),
         clock.now(),
-        &mut Scratch::new(),
+        &mut Scratch::with_capacity(message.len() - parsed.body().len()),
     )
 }
 
@@ -596,7 +601,7 @@ impl<'s> StreamingSigner<'s> {
             &headers,
             &hashes.finish(),
             clock.now(),
-            &mut Scratch::new(),
+            &mut Scratch::with_capacity(header_block.len()),
         )
     }
 }

@@ -466,6 +466,15 @@ impl Scratch {
     pub fn new() -> Scratch {
         Scratch::default()
     }
+
+    /// Scratch space for header blocks of up to `header_bytes` bytes (plus the
+    /// DKIM-Signature field itself), allocated once.
+    pub(crate) fn with_capacity(header_bytes: usize) -> Scratch {
+        Scratch {
+            headers: Vec::with_capacity(header_bytes + 1024),
+            used: Vec::with_capacity(64),
+        }
+    }
 }
 
 /// Appends the header fields named in `h=`, canonicalized, to `scratch.headers`: for each
@@ -676,7 +685,7 @@ impl Verifier {
         self.evaluate_candidates(
             &headers,
             message.body(),
-            &candidates,
+            candidates,
             scratch,
             &mut |name| lookup(&answers, name),
             &mut Vec::new(),
@@ -789,7 +798,7 @@ impl Verifier {
         self.evaluate_candidates(
             &headers,
             message.body(),
-            &candidates,
+            candidates,
             scratch,
             keys,
             body_hashes,
@@ -803,7 +812,7 @@ impl Verifier {
         &self,
         headers: &[Header<'_>],
         body: &[u8],
-        candidates: &[Candidate],
+        candidates: Vec<Candidate>,
         scratch: &mut Scratch,
         keys: &mut dyn FnMut(&Name) -> Result<Answer<Txt>, LookupError>,
         body_hashes: &mut Vec<BodyHash>,
@@ -812,14 +821,14 @@ impl Verifier {
         for candidate in candidates {
             let header_index = candidate.header_index;
             let signature = candidate.parsed.as_ref().ok();
-            let status = match (&candidate.precheck, signature) {
-                (Err(status), _) => status.clone(),
+            let status = match (candidate.precheck, signature) {
+                (Err(status), _) => status,
                 (Ok(key_name), Some((signature, b_range))) => self.evaluate(
                     headers,
                     header_index,
                     signature,
                     *b_range,
-                    key_name,
+                    &key_name,
                     body,
                     scratch,
                     keys,
@@ -830,7 +839,7 @@ impl Verifier {
             };
             results.push(SignatureResult {
                 header_index,
-                signature: signature.map(|(signature, _)| signature.clone()),
+                signature: candidate.parsed.ok().map(|(signature, _)| signature),
                 status,
             });
         }
@@ -1183,7 +1192,7 @@ impl StreamingVerifier<'_> {
         Ok(verifier.evaluate_candidates(
             &headers,
             message.body(),
-            &self.candidates,
+            self.candidates,
             scratch,
             keys,
             &mut body_hashes,
