@@ -6,7 +6,7 @@
 //!
 //! The cases are every message of `testdata/dkim/interop/messages/` (folded header fields,
 //! trailing white space, an empty body, 8-bit UTF-8 and ISO-8859-1 bodies, no space or several
-//! after a field's colon) × rsa-sha256 and
+//! after a field's colon, a last body line without CRLF that ends in white space) × rsa-sha256 and
 //! ed25519-sha256 (keys in `testdata/dkim/interop/keys/`) × the four `c=` combinations of simple
 //! and relaxed. Each signed message must verify on the other side, and two tampered copies of
 //! it (a byte added to the From field; a line appended to the body) must fail there.
@@ -39,6 +39,16 @@ use crate::crlf;
 const EXCLUSIONS: &[(&str, &str, &str)] = &[
     (
         "opendkim signs",
+        "unterminated-trailing-whitespace.*-relaxed",
+        "OpenDKIM 2.11 computes another relaxed body hash when the body's last line has no CRLF and ends in white space; dkimpy 1.1.8 and mailproof agree with each other (RFC 6376 §3.4.4 steps (a) then (b): that white space is not at the end of a line until (b) adds the CRLF, so it stays as one SP)",
+    ),
+    (
+        "opendkim verifies",
+        "unterminated-trailing-whitespace.*-relaxed",
+        "the same disagreement with OpenDKIM 2.11 on the relaxed body of an unterminated last line ending in white space",
+    ),
+    (
+        "opendkim signs",
         "*.ed.simple-*",
         "OpenDKIM 2.11.0-beta2 signs an ed25519 DKIM-Signature folded differently from the one it emits (b= on the h= line, then moved to its own line), so under simple header canonicalization nobody verifies it, OpenDKIM and dkimpy included",
     ),
@@ -62,6 +72,7 @@ const MESSAGES: &[&str] = &[
     "8bit-utf8",
     "8bit-latin1",
     "space-after-colon",
+    "unterminated-trailing-whitespace",
 ];
 
 /// (`a=`, selector, key file in `keys/`).
