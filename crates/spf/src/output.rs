@@ -473,37 +473,66 @@ fn write_comment_text(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
 /// domain and the term itself) only when the trace is read.
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
+    /// The steps in order; small, so that recording one is a short copy.
     steps: Vec<Step>,
+    /// The events recorded whole, which [`Step::Event`] points into.
+    events: Vec<TraceEvent>,
 }
 
-/// One recorded step: an event as is, or a term or result referring to the
+/// One recorded step: an event recorded whole, or a term or result referring to the
 /// [`TraceEvent::Record`] step of the record it belongs to.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum Step {
-    Event(TraceEvent),
+    /// Position in [`Trace::events`].
+    Event(u32),
     Term {
         /// Position of the record's [`TraceEvent::Record`] step.
-        record_step: usize,
+        record_step: u32,
         /// Position of the term in the record.
-        term: usize,
+        term: u32,
         outcome: TermOutcome,
     },
     Result {
         /// Position of the record's [`TraceEvent::Record`] step.
-        record_step: usize,
+        record_step: u32,
         result: SpfResult,
     },
 }
 
 impl Trace {
-    pub(crate) fn with_capacity(capacity: usize) -> Trace {
+    /// Room for `steps` steps, of which some events recorded whole.
+    pub(crate) fn with_capacity(steps: usize, events: usize) -> Trace {
         Trace {
-            steps: Vec::with_capacity(capacity),
+            steps: Vec::with_capacity(steps),
+            events: Vec::with_capacity(events),
         }
     }
 
-    /// Records `step`; returns its position.
-    pub(crate) fn push(&mut self, step: Step) -> usize {
+    /// Records `event` whole; returns its step's position.
+    pub(crate) fn push_event(&mut self, event: TraceEvent) -> usize {
+        let index = u32::try_from(self.events.len()).unwrap_or(u32::MAX);
+        self.events.push(event);
+        self.push(Step::Event(index))
+    }
+
+    /// Records the term at `term` of the record recorded at step `record_step`.
+    pub(crate) fn push_term(&mut self, record_step: usize, term: usize, outcome: TermOutcome) {
+        self.push(Step::Term {
+            record_step: u32::try_from(record_step).unwrap_or(u32::MAX),
+            term: u32::try_from(term).unwrap_or(u32::MAX),
+            outcome,
+        });
+    }
+
+    /// Records the result of the record recorded at step `record_step`.
+    pub(crate) fn push_result(&mut self, record_step: usize, result: SpfResult) {
+        self.push(Step::Result {
+            record_step: u32::try_from(record_step).unwrap_or(u32::MAX),
+            result,
+        });
+    }
+
+    fn push(&mut self, step: Step) -> usize {
         self.steps.push(step);
         self.steps.len() - 1
     }
@@ -527,30 +556,34 @@ impl Trace {
     }
 
     fn event(&self, step: &Step) -> Option<TraceEvent> {
-        let record_at = |index: usize| match self.steps.get(index) {
-            Some(Step::Event(TraceEvent::Record { domain, record })) => Some((domain, record)),
+        let whole = |index: u32| self.events.get(usize::try_from(index).ok()?);
+        let record_at = |index: u32| match self.steps.get(usize::try_from(index).ok()?) {
+            Some(Step::Event(event)) => match whole(*event) {
+                Some(TraceEvent::Record { domain, record }) => Some((domain, record)),
+                _ => None,
+            },
             _ => None,
         };
-        Some(match step {
-            Step::Event(event) => event.clone(),
+        Some(match *step {
+            Step::Event(index) => whole(index)?.clone(),
             Step::Term {
                 record_step,
                 term,
                 outcome,
             } => {
-                let (domain, record) = record_at(*record_step)?;
+                let (domain, record) = record_at(record_step)?;
                 TraceEvent::Term {
                     domain: domain.clone(),
-                    term: record.terms().get(*term)?.clone(),
-                    outcome: outcome.clone(),
+                    term: record.terms().get(usize::try_from(term).ok()?)?.clone(),
+                    outcome,
                 }
             }
             Step::Result {
                 record_step,
                 result,
             } => TraceEvent::Result {
-                domain: record_at(*record_step)?.0.clone(),
-                result: *result,
+                domain: record_at(record_step)?.0.clone(),
+                result,
             },
         })
     }
@@ -584,7 +617,7 @@ pub enum DnsAnswer {
 }
 
 /// How a term came out.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TermOutcome {
     /// The mechanism matched; its qualifier decides.
     Matched,

@@ -13,7 +13,7 @@ use crate::error::ParseError;
 use crate::macros::{MacroContext, MacroKind, MacroString, target_name};
 use crate::output::{
     DnsAnswer, Entry, Explanation, ExplanationSource, Identity, Reason, SpfOutput, SpfResult,
-    Step as TraceStep, TermOutcome, Trace, TraceEvent,
+    TermOutcome, Trace, TraceEvent,
 };
 use crate::record::{Directive, DualCidr, Mechanism, Qualifier, Record, Term, is_spf_record};
 
@@ -283,8 +283,9 @@ impl Verifier {
             deadline_fixed: false,
             dns_terms: 0,
             void_lookups: 0,
-            // Room for a typical evaluation's events, so the trace rarely grows.
-            trace: self.trace.then(|| Trace::with_capacity(48)),
+            // Room for a typical evaluation's steps (a four-record include chain makes 36, 15
+            // of them whole events), so the trace rarely grows.
+            trace: self.trace.then(|| Trace::with_capacity(48, 16)),
             scratch: String::new(),
         };
         let (result, reason, explanation) = match initial_domain(domain) {
@@ -436,10 +437,7 @@ impl<R: Resolver> Evaluation<'_, R> {
             // `current` is finished; hand its result down until a frame continues.
             loop {
                 if let Some(trace) = &mut self.trace {
-                    trace.push(TraceStep::Result {
-                        record_step: current.record_step,
-                        result,
-                    });
+                    trace.push_result(current.record_step, result);
                 }
                 let Some(parent) = suspended.pop() else {
                     let explanation =
@@ -473,7 +471,7 @@ impl<R: Resolver> Evaluation<'_, R> {
                         TermOutcome::Error(SpfResult::PermError)
                     }
                 };
-                self.note_term(&current, current.next_term - 1, outcome.clone());
+                self.note_term(&current, current.next_term - 1, outcome);
                 match outcome {
                     TermOutcome::NotMatched | TermOutcome::Followed => break,
                     TermOutcome::Matched => {
@@ -980,10 +978,10 @@ impl<R: Resolver> Evaluation<'_, R> {
         match self.verifier.records.parse_answer(records, first) {
             Ok(record) => {
                 let record_step = self.trace.as_mut().map_or(0, |trace| {
-                    trace.push(TraceStep::Event(TraceEvent::Record {
+                    trace.push_event(TraceEvent::Record {
                         domain: domain.clone(),
                         record: Arc::clone(&record),
-                    }))
+                    })
                 });
                 Ok(Some((record, record_step)))
             }
@@ -1046,7 +1044,7 @@ impl<R: Resolver> Evaluation<'_, R> {
     #[inline]
     fn note(&mut self, event: impl FnOnce() -> TraceEvent) {
         if let Some(trace) = &mut self.trace {
-            trace.push(TraceStep::Event(event()));
+            trace.push_event(event());
         }
     }
 
@@ -1054,11 +1052,7 @@ impl<R: Resolver> Evaluation<'_, R> {
     #[inline]
     fn note_term(&mut self, frame: &Frame, index: usize, outcome: TermOutcome) {
         if let Some(trace) = &mut self.trace {
-            trace.push(TraceStep::Term {
-                record_step: frame.record_step,
-                term: index,
-                outcome,
-            });
+            trace.push_term(frame.record_step, index, outcome);
         }
     }
 
