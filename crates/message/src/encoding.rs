@@ -1141,6 +1141,27 @@ mod tests {
         }
     }
 
+    #[test]
+    fn simd_prefix_edge_cases() {
+        let long = b"QUJD".repeat(2300);
+        let lines = b"QUJDREVG\r\n".repeat(60);
+        let cases: Vec<Vec<u8>> = vec![
+            // Padding inside the group that a long line completes: a
+            // decoder that accepted padding there would call it clean.
+            [&b"QU\nI="[..], &long].concat(),
+            [&b"QU\nI"[..], &long, b"="].concat(),
+            [&b"\r\n\r\n"[..], &lines, b"\r\n\r\n", &lines].concat(),
+            [&lines[..], b" \r\n", &lines].concat(),
+            [&lines[..], b"QUJ\rEREVG\r\n", &lines].concat(),
+            [&lines[..], b"QQ==\r\n", &lines].concat(),
+            [&lines[..], b"QQ=\r\n"].concat(),
+            [&lines[..], b"Q\r\n"].concat(),
+        ];
+        for case in cases {
+            check_simd_against_scalar(&case);
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
 
