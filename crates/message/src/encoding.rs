@@ -217,7 +217,7 @@ const SIMD_COPY: usize = 80;
 ///
 /// The prefix is made of lines (runs of bytes between CR/LF line breaks)
 /// whose alphabet characters are gathered, line breaks dropped, into a
-/// scratch buffer and handed to `base64-simd` (strict, no padding) a block
+/// scratch buffer and handed to `encodify` (strict, no padding) a block
 /// at a time, whenever the gathered count is a whole number of groups.
 /// Long lines are decoded in place. The prefix ends where a block fails
 /// (anything outside the alphabet: padding, white space, garbage), at a
@@ -237,10 +237,10 @@ fn base64_simd_prefix(input: &[u8], mut out: Option<&mut Vec<u8>>) -> usize {
         return 0;
     }
     let mut simd = |chars: &[u8]| match out.as_deref_mut() {
-        Some(out) => base64_simd::STANDARD_NO_PAD
+        Some(out) => encodify::base64::STANDARD_NO_PAD
             .decode_append(chars, out)
             .is_ok(),
-        None => base64_simd::STANDARD_NO_PAD.check(chars).is_ok(),
+        None => encodify::base64::STANDARD_NO_PAD.decoded_len(chars).is_ok(),
     };
     let mut scratch = [0u8; SIMD_SCRATCH + SIMD_COPY];
     // Characters gathered in `scratch`: those of `input[done..gathered]`.
