@@ -11,11 +11,13 @@ use crate::record::{class, is};
 /// The obsolete size limit of RFC 7489 (`mailto:r@example.com!10m`) is accepted and kept in
 /// [`ReportUri::max_size_bytes`]; RFC 9989 §4.8 says reporters "should ignore" it.
 ///
-/// Parsing keeps only the URI text; the destination [`host`](ReportUri::host) is decoded on
-/// first use, since most records are parsed for their policy alone.
-#[derive(Clone, Debug)]
+/// Parsing keeps only the URI's bytes; the text is checked on use and the destination
+/// [`host`](ReportUri::host) is decoded on first use, since most records are parsed for their
+/// policy alone.
+#[derive(Clone)]
 pub struct ReportUri {
-    uri: String,
+    /// ASCII only (every URI character is), so always valid UTF-8.
+    uri: Box<[u8]>,
     scheme_len: usize,
     max_size_bytes: Option<u64>,
     host: OnceLock<Option<Name>>,
@@ -30,20 +32,30 @@ impl PartialEq for ReportUri {
 
 impl Eq for ReportUri {}
 
+impl std::fmt::Debug for ReportUri {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportUri")
+            .field("uri", &self.as_str())
+            .field("max_size_bytes", &self.max_size_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ReportUri {
     /// The URI as written, without any `!size` suffix.
     pub fn as_str(&self) -> &str {
-        &self.uri
+        // ASCII, checked by `ReportUri::new`: never the empty default.
+        std::str::from_utf8(&self.uri).unwrap_or_default()
     }
 
     /// The scheme, lower-cased (`mailto`, `https`, ...).
     pub fn scheme(&self) -> String {
-        self.uri[..self.scheme_len].to_ascii_lowercase()
+        self.as_str()[..self.scheme_len].to_ascii_lowercase()
     }
 
     /// True for `mailto:` URIs, which every report sender must support (RFC 9989 §4.7).
     pub fn is_mailto(&self) -> bool {
-        self.uri[..self.scheme_len].eq_ignore_ascii_case("mailto")
+        self.uri[..self.scheme_len].eq_ignore_ascii_case(b"mailto")
     }
 
     /// The size limit of RFC 7489's obsolete `!size` suffix, in bytes (`k`, `m`, `g`, `t`
@@ -60,7 +72,7 @@ impl ReportUri {
     }
 
     fn decode_host(&self) -> Option<Name> {
-        let rest = &self.uri[self.scheme_len + 1..];
+        let rest = &self.as_str()[self.scheme_len + 1..];
         let host_text = if self.is_mailto() {
             let address = rest.split('?').next().unwrap_or(rest);
             address.rsplit_once('@').map(|(_, domain)| domain)
@@ -83,7 +95,7 @@ impl ReportUri {
 
 impl std::fmt::Display for ReportUri {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.uri)
+        f.write_str(self.as_str())
     }
 }
 
@@ -94,7 +106,13 @@ pub(crate) fn parse_uri_list(list: &[u8], uris: &mut Vec<ReportUri>, bad: &mut V
     loop {
         let (uri, entry_end) = uri_entry(list, entry_start);
         match uri {
-            Some(uri) => uris.push(uri),
+            Some(uri) => {
+                if uris.capacity() == 0 {
+                    // Lists hold one or two URIs: allocate for two at once.
+                    uris.reserve_exact(2);
+                }
+                uris.push(uri);
+            }
             None => bad.push(entry_start),
         }
         if entry_end >= list.len() {
@@ -107,30 +125,34 @@ pub(crate) fn parse_uri_list(list: &[u8], uris: &mut Vec<ReportUri>, bad: &mut V
 /// One `*WSP (dmarc-uri / obs-dmarc-uri) *WSP` entry starting at `start`: the URI, if the
 /// entry is one, and where the entry ends (at its `,` or the end of `list`).
 fn uri_entry(list: &[u8], start: usize) -> (Option<ReportUri>, usize) {
-    let entry_end = |from: usize| {
-        list[from..]
-            .iter()
-            .position(|&b| b == b',')
-            .map_or(list.len(), |i| from + i)
+    let entry_end = |mut i: usize| {
+        while i < list.len() && list[i] != b',' {
+            i += 1;
+        }
+        i
     };
-    let uri_start = start + list[start..].iter().take_while(|&&b| is_wsp(b)).count();
+    let mut i = start;
+    while i < list.len() && is_wsp(list[i]) {
+        i += 1;
+    }
+    let uri_start = i;
     let Some((uri_len, scheme_len)) = dmarc_uri(&list[uri_start..]) else {
         return (None, entry_end(uri_start));
     };
     let uri = &list[uri_start..uri_start + uri_len];
-    let mut i = uri_start + uri_len;
+    i = uri_start + uri_len;
     // `obs-dmarc-report-size = "!" 1*DIGIT [ "k" / "m" / "g" / "t" ]`
     let mut size = None;
     if list.get(i) == Some(&b'!') {
         let digits_start = i + 1;
-        let digit_count = list[digits_start..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        if digit_count == 0 {
+        i = digits_start;
+        while i < list.len() && list[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == digits_start {
             return (None, entry_end(i));
         }
-        i = digits_start + digit_count;
+        let digits = &list[digits_start..i];
         let unit = match list.get(i) {
             Some(&u @ (b'k' | b'm' | b'g' | b't' | b'K' | b'M' | b'G' | b'T')) => {
                 i += 1;
@@ -138,9 +160,11 @@ fn uri_entry(list: &[u8], start: usize) -> (Option<ReportUri>, usize) {
             }
             _ => None,
         };
-        size = Some((&list[digits_start..digits_start + digit_count], unit));
+        size = Some((digits, unit));
     }
-    i += list[i..].iter().take_while(|&&b| is_wsp(b)).count();
+    while i < list.len() && is_wsp(list[i]) {
+        i += 1;
+    }
     match list.get(i) {
         None | Some(b',') => (ReportUri::new(uri, scheme_len, size), i),
         Some(_) => (None, entry_end(i)),
@@ -158,8 +182,7 @@ impl ReportUri {
         scheme_len: usize,
         size: Option<(&[u8], Option<char>)>,
     ) -> Option<ReportUri> {
-        let uri = std::str::from_utf8(uri).ok()?;
-        if uri.as_bytes().get(scheme_len) != Some(&b':') {
+        if !uri.is_ascii() || uri.get(scheme_len) != Some(&b':') {
             return None;
         }
         let max_size_bytes = size.and_then(|(digits, unit)| {
@@ -174,7 +197,7 @@ impl ReportUri {
             n.checked_mul(1u64 << shift)
         });
         Some(ReportUri {
-            uri: uri.to_owned(),
+            uri: uri.into(),
             scheme_len,
             max_size_bytes,
             host: OnceLock::new(),
@@ -211,15 +234,19 @@ fn dmarc_uri(input: &[u8]) -> Option<(usize, usize)> {
     if !input.first()?.is_ascii_alphabetic() {
         return None;
     }
-    let scheme_len = input.iter().take_while(|&&b| is(class::SCHEME, b)).count();
+    let mut i = 1;
+    while i < input.len() && is(class::SCHEME, input[i]) {
+        i += 1;
+    }
+    let scheme_len = i;
     if input.get(scheme_len) != Some(&b':') {
         return None;
     }
-    let rest_len = input[scheme_len + 1..]
-        .iter()
-        .take_while(|&&b| is(class::URI, b))
-        .count();
-    (rest_len > 0).then_some((scheme_len + 1 + rest_len, scheme_len))
+    i += 1;
+    while i < input.len() && is(class::URI, input[i]) {
+        i += 1;
+    }
+    (i > scheme_len + 1).then_some((i, scheme_len))
 }
 
 #[cfg(test)]
