@@ -699,7 +699,9 @@ impl Verifier {
             .iter()
             .filter(|signature| signature.result == DkimResult::Pass)
             .map(|signature| (Mechanism::Dkim, &signature.signing_domain));
-        let mut alignments: Vec<IdentifierAlignment> = Vec::new();
+        let passing_dkim = dkim.iter().filter(|s| s.result == DkimResult::Pass).count();
+        let mut alignments: Vec<IdentifierAlignment> =
+            Vec::with_capacity(usize::from(spf_identifier.is_some()) + passing_dkim);
         for (mechanism, domain) in spf_identifier.into_iter().chain(dkim_identifiers) {
             // Each DKIM domain once, however many signatures it made.
             if mechanism == Mechanism::Dkim
