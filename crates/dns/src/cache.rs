@@ -52,15 +52,52 @@ enum Cached {
     Ptr(Answer<Name>),
 }
 
+/// Times are [`Stamp`]s: durations since an origin of the clock in use.
 struct Entry {
     answer: Cached,
-    stored_at: Instant,
+    stored_at: Stamp,
     /// How long the entry lives: `expires_at - stored_at`.
     keep: Duration,
-    expires_at: Instant,
+    expires_at: Stamp,
 }
 
-type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
+/// A moment as the time since the origin of the cache's clock: the coarse monotonic clock's
+/// own origin (boot, on Linux), or for a test clock [`TEST_ORIGIN`] plus its distance from
+/// the instant the cache was built (exact to the nanosecond, before or after).
+type Stamp = Duration;
+
+/// Where a test clock's stamps are placed: far enough from zero (136 years) that a test clock
+/// going back before the cache was built still gets a stamp of its own.
+const TEST_ORIGIN: Duration = Duration::from_secs(1 << 32);
+
+/// A test clock and the instant that maps to [`TEST_ORIGIN`].
+struct TestClock {
+    clock: Box<dyn Fn() -> Instant + Send + Sync>,
+    origin: Instant,
+}
+
+impl TestClock {
+    fn now(&self) -> Stamp {
+        let now = (self.clock)();
+        match now.checked_duration_since(self.origin) {
+            Some(after) => TEST_ORIGIN.saturating_add(after),
+            None => TEST_ORIGIN.saturating_sub(self.origin.duration_since(now)),
+        }
+    }
+}
+
+/// The coarse monotonic clock (`CLOCK_MONOTONIC_COARSE` on Linux, read through the vDSO
+/// without a system call): a few nanoseconds a read whatever the clocksource, where a precise
+/// `Instant::now` can cost 20–60 ns (more in some VMs), and the cache reads the clock on every
+/// lookup. Its resolution is the kernel tick, 1–10 ms: TTLs count whole seconds, so an answer
+/// lives at most one tick longer or shorter than its TTL, well within what resolvers do
+/// (the TTL an answer reports is rounded down to the second anyway).
+fn coarse_now() -> Stamp {
+    // `now_without_cache_update`: the crate's `now` also stores into a process-wide atomic
+    // (for its `recent()`), a cache line every thread would write.
+    let ticks = coarsetime::Instant::now_without_cache_update().as_ticks();
+    coarsetime::Duration::from_ticks(ticks).into()
+}
 
 /// What an answer is cached under, as bytes: a tag for the record type, then the name
 /// asked for — or for PTR a tag and the address, whose reverse name is a function of it, so
@@ -122,6 +159,11 @@ fn owned_key(tag: u8, text: &[u8]) -> Key {
 ///
 /// Two lookups of the same uncached name at the same moment both reach the inner resolver.
 ///
+/// Time is read once per lookup from the coarse monotonic clock (`CLOCK_MONOTONIC_COARSE` on
+/// Linux): a read costs a few nanoseconds instead of a precise clock's tens, and its
+/// resolution, the kernel tick of 1–10 ms, is far below the one second TTLs are counted in.
+/// [`CachingResolver::with_clock`] replaces it.
+///
 /// # Example
 /// ```
 /// use mailproof_dns::{CacheConfig, CachingResolver, Name, Resolver, ZoneResolver};
@@ -143,8 +185,8 @@ pub struct CachingResolver<R> {
     inner: R,
     config: CacheConfig,
     entries: Arc<Mutex<LruCache<Key, Entry>>>,
-    /// `None`: [`Instant::now`], called directly.
-    clock: Option<Clock>,
+    /// `None`: the coarse monotonic clock ([`coarse_now`]), called directly.
+    clock: Option<Arc<TestClock>>,
 }
 
 impl<R> fmt::Debug for CachingResolver<R> {
@@ -168,7 +210,8 @@ impl<R: Resolver> CachingResolver<R> {
     }
 
     /// Like [`CachingResolver::new`] with another source of the current time, so tests can
-    /// let TTLs run out without waiting.
+    /// let TTLs run out without waiting. This clock is used as it is, to the nanosecond (the
+    /// default clock is the coarse one, see [`CachingResolver`]).
     pub fn with_clock(
         inner: R,
         config: CacheConfig,
@@ -178,7 +221,10 @@ impl<R: Resolver> CachingResolver<R> {
             inner,
             config,
             entries: Arc::new(Mutex::new(LruCache::new(config.capacity))),
-            clock: Some(Arc::new(clock)),
+            clock: Some(Arc::new(TestClock {
+                clock: Box::new(clock),
+                origin: Instant::now(),
+            })),
         }
     }
 }
@@ -210,10 +256,10 @@ impl<R> CachingResolver<R> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn now(&self) -> Instant {
+    fn now(&self) -> Stamp {
         match &self.clock {
-            None => Instant::now(),
-            Some(clock) => clock(),
+            None => coarse_now(),
+            Some(clock) => clock.now(),
         }
     }
 
@@ -225,15 +271,15 @@ impl<R> CachingResolver<R> {
         let mut entries = self.lock();
         let entry = entries.get(key)?;
         // The entry expires at `stored_at + keep`; while time has not gone backwards (it
-        // cannot with `Instant::now`, a test clock may), one subtraction gives both the time
-        // spent and the time left.
-        let times = match now.checked_duration_since(entry.stored_at) {
+        // cannot with the monotonic clock, a test clock may), one subtraction gives both the
+        // time spent and the time left.
+        let times = match now.checked_sub(entry.stored_at) {
             Some(elapsed) => entry
                 .keep
                 .checked_sub(elapsed)
                 .filter(|remaining| !remaining.is_zero())
                 .map(|remaining| (remaining.as_secs(), elapsed.as_secs())),
-            None => Some((entry.expires_at.saturating_duration_since(now).as_secs(), 0)),
+            None => Some((entry.expires_at.saturating_sub(now).as_secs(), 0)),
         };
         let Some((remaining, elapsed)) = times else {
             entries.pop(key);
@@ -270,7 +316,7 @@ impl<R> CachingResolver<R> {
             answer: wrap(),
             stored_at: now,
             keep,
-            expires_at: now + keep,
+            expires_at: now.saturating_add(keep),
         };
         self.lock().put(key, entry);
     }
