@@ -9,13 +9,21 @@
 //!   encoding and charset). Throughput is the message size.
 //! * `message_full_parse_all_leaves`: the same, and every non-text leaf transfer-decoded too
 //!   (the base64 attachment).
+//!
+//! `MESSAGE_BENCH_INTERLEAVED=ROUNDS` (e.g. 2000) replaces criterion with the interleaved mode
+//! of `mailproof_benches::interleaved` (each row's median over short alternating batches,
+//! stable on a loaded machine) and prints one Markdown table, ours next to mail-parser:
+//! ```text
+//! cargo bench -p mailproof-benches --features compare --ignore-rust-version --bench message --no-run
+//! MESSAGE_BENCH_INTERLEAVED=2000 target/release/deps/message-HASH
+//! ```
 
 // criterion_group! generates an undocumented `pub fn` in this bench binary.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use mailproof_benches::fixtures;
 use mailproof_message::Message;
 
@@ -264,5 +272,72 @@ fn full_parse(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, headers, mime_tree, full_parse);
-criterion_main!(benches);
+/// What one row does with the raw message.
+type Work = fn(&[u8]) -> usize;
+
+/// The interleaved mode: every group and size, ours and the peer's rows alternating.
+fn interleaved(rounds: usize) {
+    use mailproof_benches::interleaved::{Row, format_time, medians};
+    #[cfg(feature = "compare")]
+    let (parser, raw_parser) = (mail_parser::MessageParser::default(), peer::raw_forms());
+    #[cfg(feature = "compare")]
+    let parser = &parser;
+    println!("| group | size | mailproof | peer | peer time | ratio |\n|---|---|---|---|---|---|");
+    for fixture in fixtures::messages() {
+        #[cfg(feature = "compare")]
+        check_same_output(&fixture);
+        let raw = fixture.raw.as_slice();
+        let groups: [(&str, Work); 4] = [
+            ("message_headers", ours_headers),
+            ("message_mime_tree", ours_tree),
+            ("message_full_parse", |raw| ours_full(raw, false)),
+            ("message_full_parse_all_leaves", |raw| ours_full(raw, true)),
+        ];
+        for (group, ours) in &groups {
+            let mut rows = vec![Row::new("mailproof", || {
+                black_box(ours(black_box(raw)));
+            })];
+            #[cfg(feature = "compare")]
+            match *group {
+                "message_headers" => rows.push(Row::new("mail-parser_raw_forms", || {
+                    black_box(peer::headers(&raw_parser, black_box(raw)));
+                })),
+                "message_mime_tree" => rows.push(Row::new("mail-parser", || {
+                    black_box(peer::tree(parser, black_box(raw)));
+                })),
+                _ => {
+                    let all_leaves = *group == "message_full_parse_all_leaves";
+                    rows.push(Row::new("mail-parser", move || {
+                        black_box(peer::full(parser, black_box(raw), all_leaves));
+                    }));
+                }
+            }
+            let times = medians(&mut rows, rounds);
+            let peer = rows.get(1).map(|row| (row.name.clone(), times[1]));
+            println!(
+                "| {group} | {} | {} | {} | {} | {} |",
+                fixture.name,
+                format_time(times[0]),
+                peer.as_ref().map_or("–", |(name, _)| name.as_str()),
+                peer.as_ref()
+                    .map_or_else(|| "–".to_owned(), |(_, t)| format_time(*t)),
+                peer.as_ref()
+                    .map_or_else(|| "–".to_owned(), |(_, t)| format!("{:.3}", times[0] / t)),
+            );
+        }
+    }
+}
+
+fn main() {
+    if let Some(rounds) =
+        mailproof_benches::interleaved::rounds_from_env("MESSAGE_BENCH_INTERLEAVED")
+    {
+        interleaved(rounds);
+        return;
+    }
+    let mut criterion = Criterion::default().configure_from_args();
+    headers(&mut criterion);
+    mime_tree(&mut criterion);
+    full_parse(&mut criterion);
+    criterion.final_summary();
+}
