@@ -24,7 +24,7 @@
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use mailproof::{Authenticator, Clock, Envelope, Verdict};
 use mailproof_benches::dns::{name, zone_resolver};
 use mailproof_benches::fixtures::{
@@ -136,47 +136,117 @@ fn check(verdict: &Verdict) {
     );
 }
 
+/// Our side: the authenticator on a warmed cache, and the envelope.
+struct Ours {
+    authenticator: Authenticator<CachingResolver<ZoneResolver>>,
+    envelope: Envelope,
+    cached: usize,
+}
+
+impl Ours {
+    fn new(rt: &Runtime, signed: &[u8]) -> Ours {
+        let mut zone: ZoneResolver = zone_resolver(&SPF_ZONE);
+        for (owner, record) in key_records() {
+            zone.add_txt(name(&owner), &[record.as_str()]);
+        }
+        zone.add_txt(name(&format!("_dmarc.{DOMAIN}")), &[DMARC_RECORD]);
+        // Fresh and warmed right here: the zone's records have a 300 s TTL.
+        let authenticator = Authenticator::new(
+            CachingResolver::new(zone, CacheConfig::default()),
+            SPF_RECEIVER,
+        )
+        .with_clock(Clock::Fixed(NOW + 60));
+        let envelope = Envelope::new(client_ip(), SPF_HELO, SPF_MAIL_FROM);
+        check(&rt.block_on(authenticator.verify(&envelope, signed)));
+        let cached = authenticator.resolver().len();
+        Ours {
+            authenticator,
+            envelope,
+            cached,
+        }
+    }
+
+    fn verify(&self, rt: &Runtime, signed: &[u8]) -> Verdict {
+        rt.block_on(self.authenticator.verify(&self.envelope, signed))
+    }
+
+    /// The cache still holds exactly what warming it put there.
+    fn check(&self) {
+        assert_eq!(
+            self.authenticator.resolver().len(),
+            self.cached,
+            "the cache stayed warm"
+        );
+    }
+}
+
 fn pipeline(c: &mut Criterion) {
     let rt = runtime();
     let signed = signed_message();
     let mut group = c.benchmark_group("pipeline");
     group.throughput(Throughput::Elements(1));
-
-    let mut zone: ZoneResolver = zone_resolver(&SPF_ZONE);
-    for (owner, record) in key_records() {
-        zone.add_txt(name(&owner), &[record.as_str()]);
-    }
-    zone.add_txt(name(&format!("_dmarc.{DOMAIN}")), &[DMARC_RECORD]);
-    // Fresh and warmed right here: the zone's records have a 300 s TTL.
-    let authenticator = Authenticator::new(
-        CachingResolver::new(zone, CacheConfig::default()),
-        SPF_RECEIVER,
-    )
-    .with_clock(Clock::Fixed(NOW + 60));
-    let envelope = Envelope::new(client_ip(), SPF_HELO, SPF_MAIL_FROM);
-    check(&rt.block_on(authenticator.verify(&envelope, &signed)));
-    let cached = authenticator.resolver().len();
+    let ours = Ours::new(&rt, &signed);
     group.bench_function(BenchmarkId::new("mailproof", "spf_2dkim_dmarc"), |b| {
-        b.iter(|| rt.block_on(authenticator.verify(&envelope, black_box(&signed))));
+        b.iter(|| ours.verify(&rt, black_box(&signed)));
     });
-    assert_eq!(
-        authenticator.resolver().len(),
-        cached,
-        "the cache stayed warm"
-    );
-
+    ours.check();
     #[cfg(feature = "compare")]
-    peer::row(&mut group, &rt, &signed);
+    {
+        let peer = peer::Peer::new(&rt, &signed);
+        group.bench_function(BenchmarkId::new("mail-auth", "spf_2dkim_dmarc"), |b| {
+            b.iter(|| peer.verify(&rt, black_box(&signed)));
+        });
+        peer.check();
+    }
     group.finish();
+}
+
+/// The interleaved mode (`PIPELINE_BENCH_INTERLEAVED=ROUNDS`): both rows alternating.
+fn interleaved(rounds: usize) {
+    use mailproof_benches::interleaved::{Row, format_time, medians};
+    let rt = runtime();
+    let signed = signed_message();
+    let ours = Ours::new(&rt, &signed);
+    #[cfg(feature = "compare")]
+    let peer = peer::Peer::new(&rt, &signed);
+    let mut rows = vec![Row::new("mailproof", || {
+        black_box(ours.verify(&rt, black_box(&signed)));
+    })];
+    #[cfg(feature = "compare")]
+    rows.push(Row::new("mail-auth", || {
+        black_box(peer.verify(&rt, black_box(&signed)));
+    }));
+    let times = medians(&mut rows, rounds);
+    ours.check();
+    #[cfg(feature = "compare")]
+    peer.check();
+    println!("| row | median | messages/s | ratio to the first row |\n|---|---|---|---|");
+    for (row, time) in rows.iter().zip(&times) {
+        println!(
+            "| {} | {} | {:.0} | {:.3} |",
+            row.name,
+            format_time(*time),
+            1.0 / time,
+            time / times[0]
+        );
+    }
+}
+
+fn main() {
+    if let Some(rounds) =
+        mailproof_benches::interleaved::rounds_from_env("PIPELINE_BENCH_INTERLEAVED")
+    {
+        interleaved(rounds);
+        return;
+    }
+    let mut criterion = Criterion::default().configure_from_args();
+    pipeline(&mut criterion);
+    criterion.final_summary();
 }
 
 /// mail-auth 0.15 doing the same work.
 #[cfg(feature = "compare")]
 mod peer {
-    use std::hint::black_box;
-
-    use criterion::measurement::WallTime;
-    use criterion::{BenchmarkGroup, BenchmarkId};
     use mail_auth::dkim::DomainKey;
     use mail_auth::dmarc::DmarcRecord;
     use mail_auth::dmarc::verify::DmarcParameters;
@@ -199,51 +269,73 @@ mod peer {
     /// DKIM results, (MAIL FROM or HELO) SPF result, DMARC pass.
     type Outcome = (Vec<DkimResult>, SpfResult, bool);
 
-    pub(super) fn row(group: &mut BenchmarkGroup<'_, WallTime>, rt: &Runtime, signed: &[u8]) {
-        let authenticator = {
-            let _context = rt.enter();
-            authenticator()
-        };
-        let caches = Caches::filled::<SpfRecord>(&SPF_ZONE);
-        for (owner, record) in key_records() {
-            let key = DomainKey::parse(record.as_str().as_bytes())
-                .unwrap_or_else(|e| panic!("mail-auth key record: {e}"));
-            caches.insert_txt(&owner, TxtRecord::from(key));
-        }
-        let dmarc = DmarcRecord::parse(DMARC_RECORD.as_bytes())
-            .unwrap_or_else(|e| panic!("mail-auth DMARC record: {e}"));
-        caches.insert_txt(&format!("_dmarc.{DOMAIN}"), TxtRecord::from(dmarc));
-        // The HELO name has no record, and DMARC's tree walk asks `_dmarc.com` (our
-        // ZoneResolver answers NXDOMAIN for both by itself).
-        for owner in [SPF_HELO, "_dmarc.com"] {
-            let nx = Error::Dns(DnsError::RecordNotFound(ResponseCode::NXDomain));
-            caches.insert_txt(owner, TxtRecord::Error(nx));
+    /// mail-auth's authenticator and its pre-filled caches.
+    pub(super) struct Peer {
+        authenticator: mail_auth::MessageAuthenticator,
+        caches: Caches,
+    }
+
+    impl Peer {
+        pub(super) fn new(rt: &Runtime, signed: &[u8]) -> Peer {
+            let authenticator = {
+                let _context = rt.enter();
+                authenticator()
+            };
+            let caches = Caches::filled::<SpfRecord>(&SPF_ZONE);
+            for (owner, record) in key_records() {
+                let key = DomainKey::parse(record.as_str().as_bytes())
+                    .unwrap_or_else(|e| panic!("mail-auth key record: {e}"));
+                caches.insert_txt(&owner, TxtRecord::from(key));
+            }
+            let dmarc = DmarcRecord::parse(DMARC_RECORD.as_bytes())
+                .unwrap_or_else(|e| panic!("mail-auth DMARC record: {e}"));
+            caches.insert_txt(&format!("_dmarc.{DOMAIN}"), TxtRecord::from(dmarc));
+            // The HELO name has no record, and DMARC's tree walk asks `_dmarc.com` (our
+            // ZoneResolver answers NXDOMAIN for both by itself).
+            for owner in [SPF_HELO, "_dmarc.com"] {
+                let nx = Error::Dns(DnsError::RecordNotFound(ResponseCode::NXDomain));
+                caches.insert_txt(owner, TxtRecord::Error(nx));
+            }
+            let peer = Peer {
+                authenticator,
+                caches,
+            };
+            assert_eq!(
+                peer.verify(rt, signed),
+                (
+                    vec![DkimResult::Pass, DkimResult::Pass],
+                    SpfResult::Pass,
+                    true
+                )
+            );
+            peer.check();
+            peer
         }
 
-        let ip = client_ip();
-        let verify = |raw: &[u8]| -> Outcome {
+        pub(super) fn verify(&self, rt: &Runtime, raw: &[u8]) -> Outcome {
             let Some(message) = AuthenticatedMessage::parse(raw) else {
                 panic!("mail-auth rejects the message");
             };
+            let (authenticator, caches) = (&self.authenticator, &self.caches);
             rt.block_on(async {
                 let dkim = authenticator
-                    .verify_dkim(Parameters::new(&message).with_cache(&caches))
+                    .verify_dkim(Parameters::new(&message).with_cache(caches))
                     .await;
                 let spf = authenticator
                     .verify_spf(
                         Parameters::new(SpfParameters::helo_and_mail_from(
-                            ip,
+                            client_ip(),
                             SPF_HELO,
                             SPF_RECEIVER,
                             SPF_MAIL_FROM,
                         ))
-                        .with_cache(&caches),
+                        .with_cache(caches),
                     )
                     .await;
                 let dmarc = authenticator
                     .verify_dmarc(
                         Parameters::new(DmarcParameters::new(&message, &dkim, DOMAIN, &spf))
-                            .with_cache(&caches),
+                            .with_cache(caches),
                     )
                     .await;
                 (
@@ -252,23 +344,15 @@ mod peer {
                     matches!(dmarc.result(), DmarcResult::Pass),
                 )
             })
-        };
-        let outcome = verify(signed);
-        assert_eq!(
-            outcome,
-            (
-                vec![DkimResult::Pass, DkimResult::Pass],
-                SpfResult::Pass,
-                true
-            )
-        );
-        assert_eq!(caches.misses(), 0, "mail-auth cache miss (a real query)");
-        group.bench_function(BenchmarkId::new("mail-auth", "spf_2dkim_dmarc"), |b| {
-            b.iter(|| verify(black_box(signed)));
-        });
-        assert_eq!(caches.misses(), 0, "mail-auth cache miss (a real query)");
+        }
+
+        /// No cache miss (which would have been a real query).
+        pub(super) fn check(&self) {
+            assert_eq!(
+                self.caches.misses(),
+                0,
+                "mail-auth cache miss (a real query)"
+            );
+        }
     }
 }
-
-criterion_group!(benches, pipeline);
-criterion_main!(benches);
