@@ -60,7 +60,7 @@ impl<'a> Row<'a> {
 
 /// A group's rows under one input name (criterion's parameter).
 struct Group<'a> {
-    group: &'static str,
+    name: &'static str,
     input: &'static str,
     rows: Vec<Row<'a>>,
 }
@@ -112,7 +112,7 @@ fn parse_groups<'a>(inputs: &'a [(&'static str, Vec<&'static str>)]) -> Vec<Grou
                 }));
             }
             Group {
-                group: "spf_parse",
+                name: "spf_parse",
                 input: name,
                 rows,
             }
@@ -227,7 +227,7 @@ fn check_host_group<'a>(rt: &'a Runtime, state: &'a HostState) -> Group<'a> {
         }));
     }
     Group {
-        group: "spf_check_host",
+        name: "spf_check_host",
         input: "include_chain",
         rows,
     }
@@ -312,7 +312,7 @@ fn interleaved(rounds: usize) {
             let ratio = peer.map_or_else(|| "–".to_owned(), |p| format!("{:.3}", time / p));
             println!(
                 "| {}/{} | {name} | {:.3} µs | {ratio} |",
-                group.group,
+                group.name,
                 group.input,
                 time * 1e6
             );
