@@ -223,42 +223,48 @@ impl Verdict {
     }
 }
 
-/// Reads `name=` from a DKIM tag-list as written, white space removed.
-pub(crate) fn raw_tag(value: &[u8], name: &str) -> Option<String> {
-    value.split(|&b| b == b';').find_map(|segment| {
-        let eq = segment.iter().position(|&b| b == b'=')?;
-        let tag = String::from_utf8_lossy(&segment[..eq]);
-        if !tag.trim().eq_ignore_ascii_case(name) {
-            return None;
-        }
-        let text: Vec<u8> = segment[eq + 1..]
-            .iter()
-            .copied()
-            .filter(|b| !b.is_ascii_whitespace())
-            .collect();
-        Some(String::from_utf8_lossy(&text).into_owned())
-    })
-}
-
 impl SignatureTags {
-    /// The tags of a DKIM-Signature field value.
+    /// The tags of a DKIM-Signature field value, as written (white space removed), in one
+    /// pass; for each tag the first occurrence counts.
     pub(crate) fn from_field(value: &[u8]) -> SignatureTags {
-        let domain = raw_tag(value, "d");
-        SignatureTags {
-            identity: raw_tag(value, "i").or_else(|| domain.as_ref().map(|d| format!("@{d}"))),
-            domain,
-            selector: raw_tag(value, "s"),
-            algorithm: raw_tag(value, "a"),
-            b_prefix: raw_tag(value, "b").map(|b| b.chars().take(8).collect()),
-            signed_headers: raw_tag(value, "h")
-                .map(|h| {
-                    h.split(':')
-                        .filter(|n| !n.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
+        let mut tags = SignatureTags::default();
+        let mut identity = None;
+        let mut signed_headers = None;
+        for segment in value.split(|&b| b == b';') {
+            let Some(eq) = segment.iter().position(|&b| b == b'=') else {
+                continue;
+            };
+            let name = segment[..eq].trim_ascii();
+            // header.b is the first 8 characters of b= (RFC 6008): the rest is not copied.
+            let (slot, longest) = match name {
+                [b'd' | b'D'] => (&mut tags.domain, usize::MAX),
+                [b's' | b'S'] => (&mut tags.selector, usize::MAX),
+                [b'a' | b'A'] => (&mut tags.algorithm, usize::MAX),
+                [b'i' | b'I'] => (&mut identity, usize::MAX),
+                [b'b' | b'B'] => (&mut tags.b_prefix, 8),
+                [b'h' | b'H'] => (&mut signed_headers, usize::MAX),
+                _ => continue,
+            };
+            if slot.is_none() {
+                let text: Vec<u8> = segment[eq + 1..]
+                    .iter()
+                    .copied()
+                    .filter(|b| !b.is_ascii_whitespace())
+                    .take(longest)
+                    .collect();
+                *slot = Some(String::from_utf8_lossy(&text).into_owned());
+            }
         }
+        tags.identity = identity.or_else(|| tags.domain.as_ref().map(|d| format!("@{d}")));
+        tags.signed_headers = signed_headers
+            .map(|h| {
+                h.split(':')
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        tags
     }
 }
 
@@ -457,5 +463,46 @@ pub(crate) fn dmarc_spf_result(result: mailproof_spf::SpfResult) -> mailproof_dm
         S::None => mailproof_dmarc::SpfResult::None,
         S::TempError => mailproof_dmarc::SpfResult::TempError,
         S::PermError => mailproof_dmarc::SpfResult::PermError,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SignatureTags;
+
+    #[test]
+    fn signature_tags_as_written() {
+        let tags = SignatureTags::from_field(
+            b" v=1; a=rsa-sha256; c=relaxed/relaxed; D=Example.COM;\r\n s = sel ; \
+              h=From:To: Subject:;\r\n bh=AAAA; b=dGhpcyBpcyBh\r\n IHNpZ25hdHVyZQ==; d=second.example",
+        );
+        assert_eq!(
+            tags.domain.as_deref(),
+            Some("Example.COM"),
+            "first d= counts"
+        );
+        assert_eq!(tags.selector.as_deref(), Some("sel"));
+        assert_eq!(tags.algorithm.as_deref(), Some("rsa-sha256"));
+        assert_eq!(
+            tags.identity.as_deref(),
+            Some("@Example.COM"),
+            "no i=: @ + d="
+        );
+        assert_eq!(tags.b_prefix.as_deref(), Some("dGhpcyBp"));
+        assert_eq!(tags.signed_headers, ["From", "To", "Subject"]);
+    }
+
+    #[test]
+    fn signature_tags_of_a_broken_field() {
+        let tags = SignatureTags::from_field(b"i=@sub.example; b=abc; h=; garbage; =x; d");
+        assert_eq!(tags.identity.as_deref(), Some("@sub.example"));
+        assert_eq!(tags.b_prefix.as_deref(), Some("abc"));
+        assert!(tags.signed_headers.is_empty());
+        assert_eq!(tags.domain, None);
+        assert_eq!(tags.selector, None);
+        let none = SignatureTags::from_field(b"\xff\xfe");
+        assert_eq!(none, SignatureTags::default());
+        let lossy = SignatureTags::from_field(b"s=se\xffl");
+        assert_eq!(lossy.selector.as_deref(), Some("se\u{fffd}l"));
     }
 }
