@@ -67,7 +67,8 @@ fn tag_value(input: &[u8]) -> (&[u8], &[u8]) {
     let is_value_byte = |b: u8| is_valchar(b) || matches!(b, b' ' | b'\t' | b'\r' | b'\n');
     // The value normally runs to the next `;`: check that stretch in one branch-free pass,
     // and fall back to finding the first other byte only when it fails.
-    let candidate = input.iter().position(|&b| b == b';').unwrap_or(input.len());
+    // (memchr: `b=` values run to hundreds of bytes.)
+    let candidate = memchr::memchr(b';', input).unwrap_or(input.len());
     let all_valid = input[..candidate]
         .iter()
         .fold(true, |ok, &b| ok & is_value_byte(b));

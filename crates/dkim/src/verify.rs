@@ -458,7 +458,8 @@ impl SignatureResult {
 #[derive(Clone, Debug, Default)]
 pub struct Scratch {
     pub(crate) headers: Vec<u8>,
-    used: Vec<bool>,
+    /// Per header field: [`name_key`] of its name, or [`USED`] once selected.
+    keys: Vec<u32>,
 }
 
 impl Scratch {
@@ -472,7 +473,7 @@ impl Scratch {
     pub(crate) fn with_capacity(header_bytes: usize) -> Scratch {
         Scratch {
             headers: Vec::with_capacity(header_bytes + 1024),
-            used: Vec::with_capacity(64),
+            keys: Vec::with_capacity(64),
         }
     }
 }
@@ -486,16 +487,21 @@ pub(crate) fn select_headers<'a>(
     mode: Canonicalization,
     scratch: &mut Scratch,
 ) {
-    scratch.used.clear();
-    scratch.used.resize(headers.len(), false);
+    // A cheap key per field (name length and first letter, case-folded) turns the search
+    // for each name into a scan over small integers; only a field with a matching key is
+    // compared in full.
+    scratch.keys.clear();
+    scratch
+        .keys
+        .extend(headers.iter().map(|h| name_key(h.name())));
     for name in names {
-        let found = headers
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(i, h)| !scratch.used[*i] && h.name().eq_ignore_ascii_case(name.as_bytes()));
-        if let Some((i, header)) = found {
-            scratch.used[i] = true;
+        let key = name_key(name.as_bytes());
+        let found = (0..headers.len()).rev().find(|&i| {
+            scratch.keys[i] == key && headers[i].name().eq_ignore_ascii_case(name.as_bytes())
+        });
+        if let Some(i) = found {
+            scratch.keys[i] = USED;
+            let header = &headers[i];
             let raw = header.raw();
             let without_break = &raw[..raw.len() - header.line_ending().len()];
             let prefix = &without_break[..without_break.len() - header.value().len()];
@@ -509,6 +515,20 @@ pub(crate) fn select_headers<'a>(
             );
         }
     }
+}
+
+/// The key of a field that [`select_headers`] has taken (no name has it: a name's key
+/// keeps its length below 2^24).
+const USED: u32 = u32::MAX;
+
+/// A field name's search key: its length (saturated below 2^24 - 1) and its first byte,
+/// ASCII lowercased. Equal names (ignoring ASCII case) have equal keys.
+fn name_key(name: &[u8]) -> u32 {
+    let len = u32::try_from(name.len())
+        .unwrap_or(u32::MAX)
+        .min(0x00ff_fffe);
+    let first = name.first().map_or(0, u8::to_ascii_lowercase);
+    (len << 8) | u32::from(first)
 }
 
 struct BodyHash {
