@@ -55,42 +55,51 @@ struct MacroStringInner {
     literal_target: OnceLock<Option<Name>>,
 }
 
-/// The tokens: most domain-specs are one literal, kept without a separate list.
+/// The longest literal kept inside the string's own allocation.
+const SHORT_LITERAL: usize = 62;
+
 #[derive(Debug)]
 enum Tokens {
-    One(MacroToken),
-    Many(Vec<MacroToken>),
+    /// The common domain-spec: one short literal, stored inline, so the whole string is one
+    /// allocation.
+    ShortLiteral(ShortText),
+    /// Anything else.
+    Many(Box<[OwnedToken]>),
 }
 
 impl Default for Tokens {
     fn default() -> Tokens {
-        Tokens::Many(Vec::new())
+        Tokens::Many(Box::default())
     }
 }
 
-impl Tokens {
-    fn from_vec(mut tokens: Vec<MacroToken>) -> Tokens {
-        match tokens.pop() {
-            Some(token) if tokens.is_empty() => Tokens::One(token),
-            Some(token) => {
-                tokens.push(token);
-                Tokens::Many(tokens)
-            }
-            None => Tokens::Many(tokens),
-        }
+/// ASCII text of at most [`SHORT_LITERAL`] bytes, inline.
+#[derive(Debug)]
+struct ShortText {
+    length: u8,
+    bytes: [u8; SHORT_LITERAL],
+}
+
+impl ShortText {
+    /// `text`, when it is short enough; callers pass only ASCII.
+    fn new(text: &[u8]) -> Option<ShortText> {
+        let mut bytes = [0; SHORT_LITERAL];
+        bytes.get_mut(..text.len())?.copy_from_slice(text);
+        Some(ShortText {
+            length: u8::try_from(text.len()).ok()?,
+            bytes,
+        })
     }
 
-    fn as_slice(&self) -> &[MacroToken] {
-        match self {
-            Tokens::One(token) => std::slice::from_ref(token),
-            Tokens::Many(tokens) => tokens,
-        }
+    fn as_str(&self) -> &str {
+        // Only ASCII is ever stored, so this never falls back.
+        std::str::from_utf8(&self.bytes[..usize::from(self.length)]).unwrap_or_default()
     }
 }
 
 impl PartialEq for MacroString {
     fn eq(&self, other: &MacroString) -> bool {
-        self.tokens() == other.tokens()
+        self.tokens().eq(other.tokens())
     }
 }
 
@@ -98,15 +107,17 @@ impl Eq for MacroString {}
 
 impl Hash for MacroString {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.tokens().hash(state);
+        for token in self.tokens() {
+            token.hash(state);
+        }
     }
 }
 
-/// One piece of a [`MacroString`].
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum MacroToken {
+/// One piece of a [`MacroString`], borrowed from it (see [`MacroString::tokens`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MacroToken<'a> {
     /// Text copied as is (`macro-literal`, and spaces in an explanation).
-    Literal(Box<str>),
+    Literal(&'a str),
     /// `%{...}`: a macro letter with its transformers.
     Macro(Macro),
     /// `%%`: a literal percent sign.
@@ -115,6 +126,28 @@ pub enum MacroToken {
     Space,
     /// `%-`: a URL-encoded space, `%20`.
     UrlSpace,
+}
+
+/// The stored form of a [`MacroToken`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum OwnedToken {
+    Literal(Box<str>),
+    Macro(Macro),
+    Percent,
+    Space,
+    UrlSpace,
+}
+
+impl OwnedToken {
+    fn borrow(&self) -> MacroToken<'_> {
+        match self {
+            OwnedToken::Literal(text) => MacroToken::Literal(text),
+            OwnedToken::Macro(m) => MacroToken::Macro(*m),
+            OwnedToken::Percent => MacroToken::Percent,
+            OwnedToken::Space => MacroToken::Space,
+            OwnedToken::UrlSpace => MacroToken::UrlSpace,
+        }
+    }
 }
 
 /// A `%{...}` macro (RFC 7208 §7.1).
@@ -299,21 +332,27 @@ impl MacroString {
         parse_macro_string(input, kind).map_err(|error_kind| ParseError::new(error_kind, input, 0))
     }
 
-    /// The tokens in order.
-    pub fn tokens(&self) -> &[MacroToken] {
-        self.inner.tokens.as_slice()
+    /// The tokens in order. Adjacent literal text is always one [`MacroToken::Literal`].
+    pub fn tokens(&self) -> impl Iterator<Item = MacroToken<'_>> + '_ {
+        let (short, tokens): (Option<&str>, &[OwnedToken]) = match &self.inner.tokens {
+            Tokens::ShortLiteral(text) => (Some(text.as_str()), &[]),
+            Tokens::Many(tokens) => (None, tokens),
+        };
+        short
+            .map(MacroToken::Literal)
+            .into_iter()
+            .chain(tokens.iter().map(OwnedToken::borrow))
     }
 
     /// True when the string contains no macros at all.
     pub fn is_literal(&self) -> bool {
         self.tokens()
-            .iter()
             .all(|token| matches!(token, MacroToken::Literal(_)))
     }
 
     /// True when expanding needs the validated domain name (`%{p}`), which costs DNS lookups.
     pub fn uses_validated_domain(&self) -> bool {
-        self.tokens().iter().any(|token| {
+        self.tokens().any(|token| {
             matches!(token, MacroToken::Macro(m) if m.letter == MacroLetter::ValidatedDomain)
         })
     }
@@ -333,7 +372,7 @@ impl MacroString {
                 MacroToken::Percent => out.push('%'),
                 MacroToken::Space => out.push(' '),
                 MacroToken::UrlSpace => out.push_str("%20"),
-                MacroToken::Macro(m) => expand_macro(*m, context, out),
+                MacroToken::Macro(m) => expand_macro(m, context, out),
             }
         }
     }
@@ -341,8 +380,12 @@ impl MacroString {
     /// For a string without macros (one literal) that makes a valid name: that name, as
     /// [`target_name`] makes it, computed once per parsed string. `None` otherwise.
     pub(crate) fn literal_target(&self) -> Option<&Name> {
-        let [MacroToken::Literal(text)] = self.tokens() else {
-            return None;
+        let text = match &self.inner.tokens {
+            Tokens::ShortLiteral(text) => text.as_str(),
+            Tokens::Many(tokens) => match &**tokens {
+                [OwnedToken::Literal(text)] => text,
+                _ => return None,
+            },
         };
         self.inner
             .literal_target
@@ -564,13 +607,13 @@ type Input<'a> = &'a [u8];
 ///                    ; visible characters except "%"
 /// ```
 /// (one or more of them, as one token; in an explanation, SP too).
-fn macro_literal(allow_space: bool) -> impl Fn(Input<'_>) -> IResult<Input<'_>, MacroToken> {
+fn macro_literal(allow_space: bool) -> impl Fn(Input<'_>) -> IResult<Input<'_>, OwnedToken> {
     move |input| {
         map(
             take_while1(|b: u8| {
                 matches!(b, 0x21..=0x24 | 0x26..=0x7e) || (allow_space && b == b' ')
             }),
-            |text: Input<'_>| MacroToken::Literal(ascii_text(text)),
+            |text: Input<'_>| OwnedToken::Literal(ascii_text(text)),
         )
         .parse(input)
     }
@@ -640,11 +683,11 @@ fn delimiter(input: Input<'_>) -> IResult<Input<'_>, u8> {
 /// macro-expand     = ( "%{" macro-letter transformers *delimiter "}" )
 ///                    / "%%" / "%_" / "%-"
 /// ```
-fn macro_expand(input: Input<'_>) -> IResult<Input<'_>, MacroToken> {
+fn macro_expand(input: Input<'_>) -> IResult<Input<'_>, OwnedToken> {
     alt((
-        value(MacroToken::Percent, tag("%%")),
-        value(MacroToken::Space, tag("%_")),
-        value(MacroToken::UrlSpace, tag("%-")),
+        value(OwnedToken::Percent, tag("%%")),
+        value(OwnedToken::Space, tag("%_")),
+        value(OwnedToken::UrlSpace, tag("%-")),
         map(
             (
                 tag("%{"),
@@ -658,7 +701,7 @@ fn macro_expand(input: Input<'_>) -> IResult<Input<'_>, MacroToken> {
                 for d in delimiters {
                     set.0 |= Delimiters::bit(d).unwrap_or(0);
                 }
-                MacroToken::Macro(Macro {
+                OwnedToken::Macro(Macro {
                     letter,
                     url_encode,
                     keep_parts,
@@ -675,7 +718,7 @@ fn macro_expand(input: Input<'_>) -> IResult<Input<'_>, MacroToken> {
 /// macro-string     = *( macro-expand / macro-literal )
 /// explain-string   = *( macro-string / SP )
 /// ```
-fn macro_string(allow_space: bool) -> impl Fn(Input<'_>) -> IResult<Input<'_>, Vec<MacroToken>> {
+fn macro_string(allow_space: bool) -> impl Fn(Input<'_>) -> IResult<Input<'_>, Vec<OwnedToken>> {
     move |input| many0(alt((macro_expand, macro_literal(allow_space)))).parse(input)
 }
 
@@ -710,18 +753,20 @@ fn is_toplabel(label: &[u8]) -> bool {
 /// ```
 /// Checked on the parsed tokens: the last must be a macro-expand, or a literal ending in
 /// `"." toplabel ["."]`.
-fn has_domain_end(tokens: &[MacroToken]) -> bool {
+fn has_domain_end(tokens: &[OwnedToken]) -> bool {
     match tokens.last() {
         None => false,
-        Some(MacroToken::Literal(text)) => {
-            let text = text.as_bytes();
-            let text = text.strip_suffix(b".").unwrap_or(text);
-            match text.iter().rposition(|&b| b == b'.') {
-                Some(dot) => is_toplabel(&text[dot + 1..]),
-                None => false,
-            }
-        }
+        Some(OwnedToken::Literal(text)) => literal_has_domain_end(text.as_bytes()),
         Some(_) => true,
+    }
+}
+
+/// [`has_domain_end`] for a string that is one literal: ends in `"." toplabel ["."]`.
+fn literal_has_domain_end(text: &[u8]) -> bool {
+    let text = text.strip_suffix(b".").unwrap_or(text);
+    match text.iter().rposition(|&b| b == b'.') {
+        Some(dot) => is_toplabel(&text[dot + 1..]),
+        None => false,
     }
 }
 
@@ -735,11 +780,13 @@ pub(crate) fn parse_macro_string(
         |b: u8| matches!(b, 0x21..=0x24 | 0x26..=0x7e) || (allow_space && b == b' ');
     if !input.is_empty() && input.iter().all(|&b| is_literal_byte(b)) {
         // The common case, a plain name: one literal, without the general parser or a list.
-        let token = MacroToken::Literal(ascii_text(input));
-        if kind == MacroKind::DomainSpec && !has_domain_end(std::slice::from_ref(&token)) {
+        if kind == MacroKind::DomainSpec && !literal_has_domain_end(input) {
             return Err(ParseErrorKind::InvalidDomainSpec);
         }
-        return Ok(MacroString::from_tokens(Tokens::One(token)));
+        return Ok(MacroString::from_tokens(match ShortText::new(input) {
+            Some(text) => Tokens::ShortLiteral(text),
+            None => Tokens::Many(Box::new([OwnedToken::Literal(ascii_text(input))])),
+        }));
     }
     let (rest, tokens) =
         macro_string(allow_space)(input).map_err(|_| ParseErrorKind::InvalidMacro)?;
@@ -753,7 +800,7 @@ pub(crate) fn parse_macro_string(
     if kind == MacroKind::DomainSpec {
         if tokens
             .iter()
-            .any(|token| matches!(token, MacroToken::Macro(m) if m.letter.is_explanation_only()))
+            .any(|token| matches!(token, OwnedToken::Macro(m) if m.letter.is_explanation_only()))
         {
             return Err(ParseErrorKind::ExplanationOnlyMacro);
         }
@@ -761,7 +808,9 @@ pub(crate) fn parse_macro_string(
             return Err(ParseErrorKind::InvalidDomainSpec);
         }
     }
-    Ok(MacroString::from_tokens(Tokens::from_vec(tokens)))
+    Ok(MacroString::from_tokens(Tokens::Many(
+        tokens.into_boxed_slice(),
+    )))
 }
 
 impl MacroString {
@@ -940,6 +989,25 @@ mod tests {
             assert_eq!(parsed.to_string(), text.replace("+-", "-+"));
             let again = MacroString::parse(parsed.to_string().as_bytes(), MacroKind::ModifierValue);
             assert_eq!(again.unwrap(), parsed);
+        }
+    }
+
+    #[test]
+    fn literals_inline_and_boxed_agree() {
+        // Around the inline limit: the same text, round trip, tokens and target either way.
+        for length in [SHORT_LITERAL - 1, SHORT_LITERAL, SHORT_LITERAL + 1, 300] {
+            let text = format!("{}.Example.com", "a".repeat(length - 12));
+            for text in [text.clone(), format!("{text}.")] {
+                let parsed = MacroString::parse(text.as_bytes(), MacroKind::DomainSpec).unwrap();
+                assert_eq!(parsed.to_string(), text);
+                assert!(parsed.is_literal());
+                assert_eq!(
+                    parsed.tokens().collect::<Vec<_>>(),
+                    [MacroToken::Literal(&text)]
+                );
+                assert_eq!(parsed.literal_target(), target_name(&text).ok().as_ref());
+                assert_eq!(parsed.expand(&context()), text);
+            }
         }
     }
 }
