@@ -380,6 +380,9 @@ impl MacroString {
     /// For a string without macros (one literal) that makes a valid name: that name, as
     /// [`target_name`] makes it, computed once per parsed string. `None` otherwise.
     pub(crate) fn literal_target(&self) -> Option<&Name> {
+        if let Some(target) = self.inner.literal_target.get() {
+            return target.as_ref();
+        }
         let text = match &self.inner.tokens {
             Tokens::ShortLiteral(text) => text.as_str(),
             Tokens::Many(tokens) => match &**tokens {
