@@ -24,11 +24,11 @@
 //! the case where relaxed canonicalization has the most white space to look at).
 //!
 //! On a machine shared with other work, criterion's wall-clock means move by tens of percent
-//! between runs. `DKIM_BENCH_INTERLEAVED=ROUNDS` (e.g. 400) replaces criterion with a run that
-//! interleaves the rows of each group: every round times a short batch of each row (about
-//! 0.2 ms, or one iteration of the slower ones), and the table printed at the end gives each
-//! row's median over the rounds, with the ratios to the limit of each backend and to
-//! mail-auth. Interleaving exposes all rows to the same load, and with batches much shorter
+//! between runs. `DKIM_BENCH_INTERLEAVED=ROUNDS` (e.g. 400) replaces criterion with the
+//! interleaved mode of `mailproof_benches::interleaved`: every round times a short batch of
+//! each row (about 0.2 ms, or one iteration of the slower ones), and the table printed at the
+//! end gives each row's median over the rounds, with the ratios to the limit of each backend
+//! and to mail-auth. Interleaving exposes all rows to the same load, and with batches much shorter
 //! than a scheduler time slice the median drops the batches that were preempted:
 //! ```text
 //! DKIM_BENCH_INTERLEAVED=400 target/release/deps/dkim-HASH
@@ -38,9 +38,9 @@
 #![allow(missing_docs)]
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
+use mailproof_benches::interleaved::{Row, format_time, medians};
 use mailproof_dkim::{
     Canonicalization, Clock, DkimResult, DnsTxtRecord, Policy, Scratch, Signer, SigningKey,
     Verifier, sign,
@@ -304,21 +304,6 @@ fn ours_verify(
         .map_or(DkimResult::Neutral, mailproof_dkim::SignatureResult::result)
 }
 
-/// One row of a group: a name and one iteration of the work.
-struct Row<'a> {
-    name: String,
-    run: Box<dyn FnMut() + 'a>,
-}
-
-impl<'a> Row<'a> {
-    fn new(name: impl Into<String>, run: impl FnMut() + 'a) -> Row<'a> {
-        Row {
-            name: name.into(),
-            run: Box::new(run),
-        }
-    }
-}
-
 /// The limit rows for one crypto library with ring's API (ring and aws-lc-rs share it).
 macro_rules! limit_rows {
     ($rows:expr, $fixture:expr, $lib:ident, $label:literal) => {{
@@ -455,12 +440,6 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-/// The median of `values` (not empty).
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 /// The interleaved run (see the crate docs): `rounds` batches of each row, medians printed
 /// as a Markdown table.
 fn interleaved(rounds: usize) {
@@ -473,36 +452,11 @@ fn interleaved(rounds: usize) {
             let fixture = fixture(alg, size);
             let peer = peer_state::State::new(&rt, &fixture);
             let mut rows = rows(&rt, &fixture, &peer);
-            // Batch sizes: about 0.2 ms per batch, from one timed warm-up batch.
-            let batches: Vec<u32> = rows
-                .iter_mut()
-                .map(|row| {
-                    let start = Instant::now();
-                    for _ in 0..3 {
-                        (row.run)();
-                    }
-                    let each = start.elapsed().as_secs_f64() / 3.0;
-                    let n = (2e-4 / each.max(1e-9)).clamp(1.0, 10_000.0);
-                    // In range by the clamp.
-                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                    let n = n as u32;
-                    n
-                })
-                .collect();
-            let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); rows.len()];
-            for _ in 0..rounds {
-                for ((row, &n), samples) in rows.iter_mut().zip(&batches).zip(&mut samples) {
-                    let start = Instant::now();
-                    for _ in 0..n {
-                        (row.run)();
-                    }
-                    samples.push(start.elapsed().as_secs_f64() / f64::from(n));
-                }
-            }
+            let times = medians(&mut rows, rounds);
             let medians: Vec<(String, f64)> = rows
                 .iter()
-                .zip(&mut samples)
-                .map(|(row, samples)| (row.name.clone(), median(samples)))
+                .zip(times)
+                .map(|(row, time)| (row.name.clone(), time))
                 .collect();
             let find = |name: &str| medians.iter().find(|(n, _)| n == name).map(|&(_, t)| t);
             for (name, time) in &medians {
@@ -528,19 +482,8 @@ fn interleaved(rounds: usize) {
     }
 }
 
-fn format_time(seconds: f64) -> String {
-    let d = Duration::from_secs_f64(seconds);
-    if d < Duration::from_millis(1) {
-        format!("{:.1} µs", seconds * 1e6)
-    } else {
-        format!("{:.3} ms", seconds * 1e3)
-    }
-}
-
 fn main() {
-    if let Some(rounds) = std::env::var("DKIM_BENCH_INTERLEAVED")
-        .ok()
-        .and_then(|r| r.parse().ok())
+    if let Some(rounds) = mailproof_benches::interleaved::rounds_from_env("DKIM_BENCH_INTERLEAVED")
     {
         interleaved(rounds);
         return;

@@ -25,13 +25,13 @@
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion};
 use mailproof_benches::dns::zone_resolver;
 use mailproof_benches::fixtures::{
     SPF_CLIENT_IP, SPF_HELO, SPF_MAIL_FROM, SPF_RECEIVER, SPF_RECORDS, SPF_ZONE,
 };
+use mailproof_benches::interleaved::{Row, format_time, medians};
 use mailproof_dns::{CacheConfig, CachingResolver, ZoneResolver};
 use mailproof_spf::{Record, SpfResult, Verifier};
 use tokio::runtime::Runtime;
@@ -40,21 +40,6 @@ fn runtime() -> Runtime {
     match tokio::runtime::Builder::new_current_thread().build() {
         Ok(runtime) => runtime,
         Err(error) => panic!("tokio runtime: {error}"),
-    }
-}
-
-/// One row of a group: a name (criterion's function id) and one iteration of the work.
-struct Row<'a> {
-    name: &'static str,
-    run: Box<dyn FnMut() + 'a>,
-}
-
-impl<'a> Row<'a> {
-    fn new(name: &'static str, run: impl FnMut() + 'a) -> Row<'a> {
-        Row {
-            name,
-            run: Box::new(run),
-        }
     }
 }
 
@@ -194,7 +179,7 @@ fn check_host_group<'a>(rt: &'a Runtime, state: &'a HostState) -> Group<'a> {
         .ours
         .iter()
         .map(|(id, verifier, cache)| {
-            Row::new(id, move || {
+            Row::new(*id, move || {
                 black_box(rt.block_on(verifier.check_host(
                     black_box(cache),
                     black_box(ip),
@@ -238,7 +223,7 @@ fn bench_groups(c: &mut Criterion, name: &str, groups: &mut [Group<'_>]) {
     let mut criterion_group = c.benchmark_group(name);
     for group in groups {
         for row in &mut group.rows {
-            criterion_group.bench_function(BenchmarkId::new(row.name, group.input), |b| {
+            criterion_group.bench_function(BenchmarkId::new(row.name.clone(), group.input), |b| {
                 b.iter(|| (row.run)());
             });
         }
@@ -255,14 +240,8 @@ fn bench(c: &mut Criterion) {
     state.check();
 }
 
-/// The median of `values` (not empty).
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-/// The interleaved run (see the crate docs): `rounds` batches of each row, medians printed
-/// as a Markdown table.
+/// The interleaved run (see the crate docs and `mailproof_benches::interleaved`): medians
+/// printed as a Markdown table.
 fn interleaved(rounds: usize) {
     let rt = runtime();
     let inputs = parse_inputs();
@@ -271,50 +250,21 @@ fn interleaved(rounds: usize) {
     groups.push(check_host_group(&rt, &state));
     println!("| group | row | median | / mail-auth |\n|---|---|---|---|");
     for group in &mut groups {
-        // Batch sizes: about 0.1 ms per batch, from one timed warm-up batch.
-        let batches: Vec<u32> = group
-            .rows
-            .iter_mut()
-            .map(|row| {
-                let start = Instant::now();
-                for _ in 0..100 {
-                    (row.run)();
-                }
-                let each = start.elapsed().as_secs_f64() / 100.0;
-                let n = (1e-4 / each.max(1e-9)).clamp(1.0, 10_000.0);
-                // In range by the clamp.
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let n = n as u32;
-                n
-            })
-            .collect();
-        let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); group.rows.len()];
-        for _ in 0..rounds {
-            for ((row, &n), samples) in group.rows.iter_mut().zip(&batches).zip(&mut samples) {
-                let start = Instant::now();
-                for _ in 0..n {
-                    (row.run)();
-                }
-                samples.push(start.elapsed().as_secs_f64() / f64::from(n));
-            }
-        }
-        let medians: Vec<(&str, f64)> = group
+        let times = medians(&mut group.rows, rounds);
+        let peer = group
             .rows
             .iter()
-            .zip(&mut samples)
-            .map(|(row, samples)| (row.name, median(samples)))
-            .collect();
-        let peer = medians
-            .iter()
-            .find(|(n, _)| *n == "mail-auth")
-            .map(|&(_, t)| t);
-        for (name, time) in &medians {
+            .zip(&times)
+            .find(|(row, _)| row.name == "mail-auth")
+            .map(|(_, &t)| t);
+        for (row, time) in group.rows.iter().zip(&times) {
             let ratio = peer.map_or_else(|| "–".to_owned(), |p| format!("{:.3}", time / p));
             println!(
-                "| {}/{} | {name} | {:.3} µs | {ratio} |",
+                "| {}/{} | {} | {} | {ratio} |",
                 group.name,
                 group.input,
-                time * 1e6
+                row.name,
+                format_time(*time)
             );
         }
     }
@@ -322,10 +272,7 @@ fn interleaved(rounds: usize) {
 }
 
 fn main() {
-    if let Some(rounds) = std::env::var("SPF_BENCH_INTERLEAVED")
-        .ok()
-        .and_then(|r| r.parse().ok())
-    {
+    if let Some(rounds) = mailproof_benches::interleaved::rounds_from_env("SPF_BENCH_INTERLEAVED") {
         interleaved(rounds);
         return;
     }
