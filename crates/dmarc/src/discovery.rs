@@ -90,8 +90,17 @@ pub struct PolicyDiscovery {
     pub author_domain: Name,
     /// The DMARC Policy Domain (RFC 9989 §3.2.5): where the record was found.
     pub policy_domain: Name,
-    /// The Author Domain's Organizational Domain (RFC 9989 §4.10.2 or RFC 7489 §3.2).
-    pub organizational_domain: Name,
+    /// The Author Domain's Organizational Domain (RFC 9989 §4.10.2 or RFC 7489 §3.2), when it
+    /// was determined. Always `Some` from [`Verifier::discover`](crate::Verifier::discover)
+    /// and in RFC 7489 mode. `None` only in [`Verifier::evaluate`](crate::Verifier::evaluate)
+    /// with the tree walk, when the record was found at the Author Domain itself without a
+    /// `psd=` tag and no passing identifier (SPF MAIL FROM domain, DKIM `d=`) could need it:
+    /// each is the Author Domain itself (aligned in any mode) or shares no parent domain with
+    /// it (never aligned: an Organizational Domain is its domain or an ancestor, §4.10.2). The
+    /// policy is then that record's `p=` whatever the Organizational Domain (§4.10.1), so the
+    /// walk stops there. [`Verifier::organizational_domain`](crate::Verifier::organizational_domain)
+    /// finds it.
+    pub organizational_domain: Option<Name>,
     /// Where the record sits relative to the Author Domain.
     pub source: PolicySource,
     /// The record (shared with the `Verifier`'s cache of parsed records).
@@ -465,6 +474,18 @@ impl<'r, R: Resolver> Lookups<'r, R> {
     /// RFC 9989 §4.10: query each name of [`tree_walk_names`], keep single DMARC records, and
     /// stop at one with `psd=y` or `psd=n`.
     pub(crate) async fn tree_walk<'a>(&mut self, start: &'a Name) -> Result<Walk<'a>, DnsFailure> {
+        self.tree_walk_until(start, false).await
+    }
+
+    /// [`Lookups::tree_walk`]; with `stop_at_start`, the walk also stops at a record found at
+    /// `start` itself (policy discovery needs no more when the Organizational Domain is not
+    /// needed). Walking again from `start` later goes on from there: the names already
+    /// queried are answered from this evaluation's cache.
+    async fn tree_walk_until<'a>(
+        &mut self,
+        start: &'a Name,
+        stop_at_start: bool,
+    ) -> Result<Walk<'a>, DnsFailure> {
         let plan = self.records.walk_plan(start, || {
             let start_labels = start.label_count();
             WalkPlan {
@@ -487,7 +508,8 @@ impl<'r, R: Resolver> Lookups<'r, R> {
                 continue;
             };
             if let AtName::One(record) = self.dmarc_query(query_name, Some(step)).await? {
-                let stop = record.public_suffix != PsdTag::Undetermined;
+                let stop = record.public_suffix != PsdTag::Undetermined
+                    || (stop_at_start && step.labels == plan.start_labels);
                 if let Some(slot) = slots.next() {
                     *slot = Some((step.labels, record));
                 }
@@ -559,10 +581,17 @@ impl<'r, R: Resolver> Lookups<'r, R> {
     }
 
     /// RFC 9989 §4.10.1 policy discovery with the tree walk. The queries stay in
-    /// `self.trace`, for the caller to move where it wants them.
-    pub(crate) async fn discover_by_tree_walk(&mut self, author: &Name) -> Discovered {
+    /// `self.trace`, for the caller to move where it wants them. With `lazy_organizational`
+    /// (no identifier needs the Organizational Domain), a record without `psd=` at the Author
+    /// Domain ends the walk and the Organizational Domain is left undetermined (`None`): the
+    /// policy is that record's `p=` whatever it is (RFC 9989 §4.10.1).
+    pub(crate) async fn discover_by_tree_walk(
+        &mut self,
+        author: &Name,
+        lazy_organizational: bool,
+    ) -> Discovered {
         let method = DiscoveryMethod::TreeWalk;
-        let walk = match self.tree_walk(author).await {
+        let walk = match self.tree_walk_until(author, lazy_organizational).await {
             Ok(walk) => walk,
             Err(failure) => {
                 return Discovered::TemporaryFailure(failure);
@@ -581,12 +610,19 @@ impl<'r, R: Resolver> Lookups<'r, R> {
                 .find(|(_, record)| record.public_suffix == PsdTag::PublicSuffixDomain)
                 .map(|(labels, record)| (labels, record, PolicySource::PublicSuffixDomain))
         };
+        // The walk stopped early only at such a record: the Organizational Domain is unknown.
+        let undetermined = lazy_organizational
+            && matches!(
+                &chosen,
+                Some((_, record, PolicySource::AuthorDomain))
+                    if record.public_suffix == PsdTag::Undetermined
+            );
         match chosen {
             Some((labels, record, source)) => Discovered::Found(PolicyDiscovery {
                 method,
                 author_domain: author.clone(),
                 policy_domain: walk.name(labels),
-                organizational_domain: walk.name(organizational_labels),
+                organizational_domain: (!undetermined).then(|| walk.name(organizational_labels)),
                 source,
                 record: Arc::clone(record),
                 queries: Vec::new(),
@@ -628,7 +664,7 @@ impl<'r, R: Resolver> Lookups<'r, R> {
                         method,
                         author_domain: author.clone(),
                         policy_domain: name,
-                        organizational_domain,
+                        organizational_domain: Some(organizational_domain),
                         source,
                         record,
                         queries: Vec::new(),

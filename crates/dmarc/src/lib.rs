@@ -67,7 +67,7 @@
 //!         panic!("no policy");
 //!     };
 //!     assert_eq!(found.policy_domain, name("example.co.uk"));
-//!     assert_eq!(found.organizational_domain, name("example.co.uk"));
+//!     assert_eq!(found.organizational_domain, Some(name("example.co.uk")));
 //!     assert_eq!(found.source, PolicySource::OrganizationalDomain);
 //! }
 //! # });

@@ -480,7 +480,7 @@ impl Verifier {
         author_domain: &Name,
     ) -> DiscoveryOutcome {
         let mut lookups = Lookups::new(resolver, &self.records);
-        self.discover_with(&mut lookups, author_domain)
+        self.discover_with(&mut lookups, author_domain, false)
             .await
             .into_outcome(self.method(), lookups.trace)
     }
@@ -489,9 +489,14 @@ impl Verifier {
         &self,
         lookups: &mut Lookups<'_, R>,
         author_domain: &Name,
+        lazy_organizational: bool,
     ) -> Discovered {
         match self.list() {
-            None => lookups.discover_by_tree_walk(author_domain).await,
+            None => {
+                lookups
+                    .discover_by_tree_walk(author_domain, lazy_organizational)
+                    .await
+            }
             Some(list) => lookups.discover_by_list(author_domain, list).await,
         }
     }
@@ -609,7 +614,29 @@ impl Verifier {
             policy: None,
             other_queries: Vec::new(),
         };
-        let mut discovery = match self.discover_with(&mut lookups, author_domain).await {
+        // RFC 9989 §4.10.1: a record at the Author Domain decides the policy whatever its
+        // Organizational Domain, which only relaxed alignment needs, and only for an
+        // identifier that is not the Author Domain but shares a parent domain with it
+        // (Organizational Domains are their domain or an ancestor, §4.10.2). Without one, the
+        // walk may stop at the Author Domain's record.
+        let spf_identifier = match (&spf.result, &spf.mail_from_domain) {
+            (SpfResult::Pass, Some(domain)) => Some(domain),
+            _ => None,
+        };
+        let needs_organizational = spf_identifier
+            .into_iter()
+            .chain(
+                dkim.iter()
+                    .filter(|signature| signature.result == DkimResult::Pass)
+                    .map(|signature| &signature.signing_domain),
+            )
+            .any(|identifier| {
+                identifier != author_domain && shares_top_label(identifier, author_domain)
+            });
+        let mut discovery = match self
+            .discover_with(&mut lookups, author_domain, !needs_organizational)
+            .await
+        {
             Discovered::Found(discovery) => discovery,
             Discovered::NoPolicy(reason) => {
                 evaluation.result = DmarcResult::None(reason);
@@ -637,7 +664,7 @@ impl Verifier {
         };
 
         evaluation.alignments = self
-            .check_alignments(&mut lookups, &discovery, spf, dkim)
+            .check_alignments(&mut lookups, &mut discovery, spf, dkim)
             .await;
         let aligned = evaluation
             .alignments
@@ -687,7 +714,7 @@ impl Verifier {
     async fn check_alignments<R: Resolver>(
         &self,
         lookups: &mut Lookups<'_, R>,
-        discovery: &PolicyDiscovery,
+        discovery: &mut PolicyDiscovery,
         spf: &SpfOutcome,
         dkim: &[DkimOutcome],
     ) -> Vec<IdentifierAlignment> {
@@ -721,10 +748,34 @@ impl Verifier {
                 AlignmentOutcome::NotAligned {
                     organizational_domain: None,
                 }
+            } else if discovery.organizational_domain.is_none()
+                && !shares_top_label(domain, &discovery.author_domain)
+            {
+                // Both Organizational Domains are their domain or an ancestor (RFC 9989
+                // §4.10.2): without a common parent they differ, whatever the walks find.
+                AlignmentOutcome::NotAligned {
+                    organizational_domain: None,
+                }
             } else {
-                lookups
-                    .relaxed_alignment(domain, &discovery.organizational_domain, self.list())
-                    .await
+                // The Author Domain's Organizational Domain. Discovery determines it whenever a
+                // passing identifier could need it (see `evaluate_author`); walking again
+                // would take the names already asked from this evaluation's cache.
+                let author_org = match discovery.organizational_domain.take() {
+                    Some(org) => Ok(org),
+                    None => {
+                        lookups
+                            .organizational_domain(&discovery.author_domain, self.list())
+                            .await
+                    }
+                };
+                match author_org {
+                    Ok(org) => {
+                        let outcome = lookups.relaxed_alignment(domain, &org, self.list()).await;
+                        discovery.organizational_domain = Some(org);
+                        outcome
+                    }
+                    Err(failure) => AlignmentOutcome::TemporaryFailure(failure),
+                }
             };
             alignments.push(IdentifierAlignment {
                 mechanism,
@@ -799,5 +850,56 @@ impl Verifier {
             defaulted_to_none: requested.defaulted_to_none,
             author_domain_nonexistent: nonexistent,
         })
+    }
+}
+
+/// Whether `a` and `b` end in the same label, i.e. share a parent domain other than the root
+/// (or one is that single-label domain). Names are normalized (lowercase, no trailing dot).
+fn shares_top_label(a: &Name, b: &Name) -> bool {
+    // From the ends backwards, up to the first dot (names are short: a plain byte loop).
+    let (a, b) = (a.as_str().as_bytes(), b.as_str().as_bytes());
+    let mut pairs = a.iter().rev().zip(b.iter().rev());
+    loop {
+        match pairs.next() {
+            Some((&x, &y)) if x != y => return false,
+            Some((&b'.', _)) => return true,
+            Some(_) => {}
+            // One name is its top label: the other must end there or at a dot.
+            None => {
+                let shorter = a.len().min(b.len());
+                let longer = if a.len() > b.len() { a } else { b };
+                return longer.len() == shorter || longer[longer.len() - shorter - 1] == b'.';
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_label_comparison_agrees_with_splitting() {
+        let names = [
+            "com",
+            "example.com",
+            "mail.example.com",
+            "xcom",
+            "x.xcom",
+            "example.net",
+            "co.uk",
+            "a.co.uk",
+            "uk",
+            "k",
+            "a.b",
+            "b",
+        ];
+        for a in names {
+            for b in names {
+                let reference = a.rsplit('.').next() == b.rsplit('.').next();
+                let (x, y) = (Name::new(a).unwrap(), Name::new(b).unwrap());
+                assert_eq!(shares_top_label(&x, &y), reference, "{a} {b}");
+            }
+        }
     }
 }

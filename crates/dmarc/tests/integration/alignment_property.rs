@@ -75,29 +75,46 @@ proptest! {
         let Some(alignment) = evaluated.alignments.first() else {
             return Ok(()); // the record yields no policy
         };
-        // The definition: the identifier's own Organizational Domain, always walked.
+        // The definition: each domain's own Organizational Domain, from its full walk.
         let identifier_org = block_on(verifier.organizational_domain(&zone, &identifier));
-        match (&alignment.outcome, identifier_org) {
-            (AlignmentOutcome::Aligned, Ok(org)) => {
-                prop_assert!(identifier == author || org == discovery.organizational_domain);
+        let author_org = block_on(verifier.organizational_domain(&zone, &author));
+        // Reported only when determined, and then right.
+        if let (Some(reported), Ok(org)) = (&discovery.organizational_domain, &author_org) {
+            prop_assert_eq!(reported, org);
+        }
+        // Same last label: a common parent other than the root.
+        let top = |name: &Name| name.as_str().rsplit('.').next().map(str::to_owned);
+        let shares_parent = top(&identifier) == top(&author);
+        match (&alignment.outcome, &author_org, identifier_org) {
+            (AlignmentOutcome::Aligned, _, _) if identifier == author => {}
+            (AlignmentOutcome::Aligned, Ok(author_org), Ok(org)) => {
+                prop_assert_eq!(&org, author_org);
             }
-            (AlignmentOutcome::Aligned, Err(_)) => prop_assert_eq!(&identifier, &author),
-            (AlignmentOutcome::NotAligned { organizational_domain }, Ok(org)) => {
-                prop_assert_ne!(&org, &discovery.organizational_domain);
+            (AlignmentOutcome::NotAligned { organizational_domain }, Ok(author_org), Ok(org)) => {
+                prop_assert_ne!(&org, author_org);
                 if let Some(reported) = organizational_domain {
                     prop_assert_eq!(reported, &org);
                 }
             }
             // A walk that fails may be skipped only when it could not have aligned.
-            (AlignmentOutcome::NotAligned { organizational_domain }, Err(_)) => {
+            (AlignmentOutcome::NotAligned { organizational_domain }, author_org, _) => {
                 prop_assert!(organizational_domain.is_none());
-                prop_assert!(!identifier.is_within(&discovery.organizational_domain));
+                prop_assert!(
+                    !shares_parent
+                        || author_org.as_ref().is_ok_and(|org| !identifier.is_within(org))
+                );
             }
-            (AlignmentOutcome::TemporaryFailure(_), Err(_)) => {
-                prop_assert!(identifier.is_within(&discovery.organizational_domain));
+            (AlignmentOutcome::TemporaryFailure(_), author_org, org) => {
+                prop_assert!(shares_parent && identifier != author);
+                if let Ok(author_org) = author_org {
+                    prop_assert!(org.is_err());
+                    prop_assert!(identifier.is_within(author_org));
+                }
                 prop_assert!(matches!(evaluation.result, DmarcResult::TempError(_)));
             }
-            (outcome, org) => prop_assert!(false, "{outcome:?} with {org:?}"),
+            (outcome, author_org, org) => {
+                prop_assert!(false, "{outcome:?} with {author_org:?} and {org:?}");
+            }
         }
     }
 }
