@@ -32,7 +32,10 @@ pub(crate) fn run() -> Result<String, Box<dyn Error>> {
             found.record.policy.map_or("(none)", |p| p.as_str()),
             found.policy_domain,
             found.source,
-            found.organizational_domain,
+            found
+                .organizational_domain
+                .as_ref()
+                .map_or("(not determined)", |org| org.as_str()),
             found.queries.len()
         ),
         other => format!("no policy for {author}: {other:?}\n"),

@@ -304,7 +304,7 @@ pub(crate) async fn dmarc(args: &DmarcArgs) -> Result<(), CliError> {
             "status": status,
             "method": method,
             "policy_domain": found.map(|f| f.policy_domain.to_string()),
-            "organizational_domain": found.map(|f| f.organizational_domain.to_string()),
+            "organizational_domain": found.and_then(|f| f.organizational_domain.as_ref().map(ToString::to_string)),
             "source": source,
             "record": record,
             "queries": queries.iter().map(|(q, a)| json!({"query": q, "answer": a})).collect::<Vec<_>>(),
@@ -320,7 +320,9 @@ pub(crate) async fn dmarc(args: &DmarcArgs) -> Result<(), CliError> {
                     f.policy_domain,
                     source.unwrap_or("")
                 );
-                let _ = writeln!(text, "organizational domain: {}", f.organizational_domain);
+                if let Some(org) = &f.organizational_domain {
+                    let _ = writeln!(text, "organizational domain: {org}");
+                }
                 if let Some(record) = &record {
                     let _ = writeln!(text, "record: {record}");
                 }

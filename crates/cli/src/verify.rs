@@ -342,7 +342,12 @@ pub(crate) fn explain(envelope: &Envelope, verdict: &Verdict) -> String {
                 let _ = writeln!(
                     w,
                     "  Policy record for {} found at _dmarc.{} ({source}); organizational domain {}.",
-                    author.author_domain, found.policy_domain, found.organizational_domain
+                    author.author_domain,
+                    found.policy_domain,
+                    found.organizational_domain.as_ref().map_or_else(
+                        || "not needed, not looked up".to_owned(),
+                        ToString::to_string
+                    )
                 );
             }
             None => {
