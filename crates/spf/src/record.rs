@@ -204,40 +204,71 @@ impl Record {
             let end = input.iter().position(|&b| b == b' ').unwrap_or(input.len());
             return Err(ParseError::new(ParseErrorKind::NotSpf, &input[..end], 0));
         }
-        // At most one term per space: one allocation for the terms.
-        let term_count = count_spaces(input);
+        // At most one term per space: one allocation for the terms. For records up to
+        // `SPACE_MAP_BYTES` long, the same pass marks where the spaces are, so that each
+        // term's end is found without looking at its bytes again.
+        let mut map = [0u64; SPACE_MAP_WORDS];
+        let mapped = input.len() <= SPACE_MAP_BYTES;
+        let term_count = if mapped {
+            map_spaces(input, &mut map)
+        } else {
+            count_spaces(input)
+        };
         let mut record = Record {
             terms: Vec::with_capacity(term_count),
             redirect: None,
             explanation: None,
         };
-        let mut position = VERSION.len();
-        for piece in input[VERSION.len()..].split(|&b| b == b' ') {
-            let start = position;
-            position += piece.len() + 1;
-            if piece.is_empty() {
+        let mut start = VERSION.len();
+        while start < input.len() {
+            if input[start] == b' ' {
+                start += 1;
                 continue;
             }
-            let term = parse_term(piece).map_err(|kind| ParseError::new(kind, piece, start))?;
-            let index = record.terms.len();
-            let slot = match &term {
-                Term::Modifier(Modifier::Redirect(_)) => Some(&mut record.redirect),
-                Term::Modifier(Modifier::Explanation(_)) => Some(&mut record.explanation),
-                _ => None,
+            let end = if mapped {
+                next_space(&map, start, input.len())
+            } else {
+                input[start..]
+                    .iter()
+                    .position(|&b| b == b' ')
+                    .map_or(input.len(), |offset| start + offset)
             };
-            if let Some(slot) = slot {
-                if slot.is_some() {
-                    return Err(ParseError::new(
-                        ParseErrorKind::DuplicateModifier,
-                        piece,
-                        start,
-                    ));
-                }
-                *slot = Some(index);
+            let piece = &input[start..end];
+            // The fast path's term goes straight into the record (no `Result` around it).
+            if let Some(term) = parse_term_fast(piece) {
+                record.add(term, piece, start)?;
+            } else {
+                let term = parse_term_general(piece)
+                    .map_err(|kind| ParseError::new(kind, piece, start))?;
+                record.add(term, piece, start)?;
             }
-            record.terms.push(term);
+            start = end;
         }
         Ok(record)
+    }
+
+    /// Appends `term` (written as `piece` at byte `start`), noting where the one
+    /// `redirect=` and `exp=` are.
+    #[inline]
+    fn add(&mut self, term: Term, piece: &[u8], start: usize) -> Result<(), ParseError> {
+        let index = self.terms.len();
+        let slot = match &term {
+            Term::Modifier(Modifier::Redirect(_)) => Some(&mut self.redirect),
+            Term::Modifier(Modifier::Explanation(_)) => Some(&mut self.explanation),
+            _ => None,
+        };
+        if let Some(slot) = slot {
+            if slot.is_some() {
+                return Err(ParseError::new(
+                    ParseErrorKind::DuplicateModifier,
+                    piece,
+                    start,
+                ));
+            }
+            *slot = Some(index);
+        }
+        self.terms.push(term);
+        Ok(())
     }
 
     /// All terms in order.
@@ -295,6 +326,66 @@ fn count_spaces(bytes: &[u8]) -> usize {
             .sum::<usize>()
 }
 
+/// The longest record whose spaces [`map_spaces`] marks (longer ones are split by a plain
+/// scan).
+const SPACE_MAP_BYTES: usize = 1024;
+const SPACE_MAP_WORDS: usize = SPACE_MAP_BYTES / 64;
+
+/// Sets bit `i % 64` of `map[i / 64]` for every space `bytes[i]`, eight bytes at a time, and
+/// returns the number of spaces. `bytes` is at most [`SPACE_MAP_BYTES`] long (longer input
+/// is marked only as far as the map reaches).
+fn map_spaces(bytes: &[u8], map: &mut [u64; SPACE_MAP_WORDS]) -> usize {
+    const LOW_SEVEN: u64 = u64::from_ne_bytes([0x7f; 8]);
+    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    // Gathers the lowest bit of each byte (bit 8j) into bit 56 + j; no two products
+    // overlap, so nothing carries.
+    const GATHER: u64 = 0x0102_0408_1020_4080;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut count = 0;
+    for (index, chunk) in (&mut chunks).enumerate() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // As in `count_spaces`, the top bit set in exactly the bytes that are spaces;
+        // little-endian, so byte j of the chunk is byte j of the word.
+        let x = u64::from_le_bytes(word) ^ SPACES;
+        let zero_bytes = !(((x & LOW_SEVEN) + LOW_SEVEN) | x | LOW_SEVEN);
+        let bits = (zero_bytes >> 7).wrapping_mul(GATHER) >> 56;
+        count += bits.count_ones() as usize;
+        if let Some(slot) = map.get_mut(index / 8) {
+            *slot |= bits << (8 * (index % 8));
+        }
+    }
+    let base = bytes.len() - chunks.remainder().len();
+    for (offset, &b) in chunks.remainder().iter().enumerate() {
+        if b == b' ' {
+            count += 1;
+            let at = base + offset;
+            if let Some(slot) = map.get_mut(at / 64) {
+                *slot |= 1 << (at % 64);
+            }
+        }
+    }
+    count
+}
+
+/// The position of the first space at or after `from` in a record of `len` bytes whose
+/// spaces `map` marks ([`map_spaces`]), or `len` when there is none.
+#[inline]
+fn next_space(map: &[u64; SPACE_MAP_WORDS], from: usize, len: usize) -> usize {
+    let mut index = from / 64;
+    let mut word = map.get(index).map_or(0, |&w| w & (u64::MAX << (from % 64)));
+    loop {
+        if word != 0 {
+            return (index * 64 + word.trailing_zeros() as usize).min(len);
+        }
+        index += 1;
+        match map.get(index) {
+            Some(&next) if index * 64 < len => word = next,
+            _ => return len,
+        }
+    }
+}
+
 /// True when `txt` is an SPF version 1 record: `v=spf1` (any case) followed by a space or
 /// the end (§4.5). Other TXT records at the same name are none of SPF's business.
 pub fn is_spf_record(txt: &[u8]) -> bool {
@@ -305,12 +396,192 @@ pub fn is_spf_record(txt: &[u8]) -> bool {
 
 type Input<'a> = &'a [u8];
 
+/// The leading name of a term folded into a key: its bytes in lower case, little-endian.
+/// Only ASCII letters and digits go in, so `| 0x20` lowers letters and keeps digits, and
+/// names of different lengths differ (no zero bytes).
+const fn name_key(name: &[u8]) -> u64 {
+    let mut key = 0;
+    let mut index = 0;
+    while index < name.len() {
+        key |= ((name[index] | 0x20) as u64) << (8 * index);
+        index += 1;
+    }
+    key
+}
+
+/// One pass over the common terms: `all`, `ip4:`, `ip6:` (with a prefix length or not),
+/// `include:`, `a` and `mx` alone or with a domain-spec without `/`, `redirect=` and
+/// `exp=`, each with any qualifier (none for the modifiers). `None` for anything else and
+/// for every error, which [`parse_term_general`] then reads (and reports) as before; where
+/// this returns a term, it is the one [`parse_term_general`] returns (a property test
+/// compares them).
+#[inline]
+fn parse_term_fast(input: &[u8]) -> Option<Term> {
+    const ALL: u64 = name_key(b"all");
+    const IP4: u64 = name_key(b"ip4");
+    const IP6: u64 = name_key(b"ip6");
+    const INCLUDE: u64 = name_key(b"include");
+    const A: u64 = name_key(b"a");
+    const MX: u64 = name_key(b"mx");
+    const REDIRECT: u64 = name_key(b"redirect");
+    const EXP: u64 = name_key(b"exp");
+    let (qualifier, body) = match input.first()? {
+        b'+' => (Some(Qualifier::Pass), &input[1..]),
+        b'-' => (Some(Qualifier::Fail), &input[1..]),
+        b'~' => (Some(Qualifier::SoftFail), &input[1..]),
+        b'?' => (Some(Qualifier::Neutral), &input[1..]),
+        _ => (None, input),
+    };
+    // The leading letters and digits; no name we read here is longer than 8.
+    let mut key = 0u64;
+    let mut length = 0;
+    while let Some(&byte) = body.get(length)
+        && byte.is_ascii_alphanumeric()
+    {
+        if length == 8 {
+            return None;
+        }
+        key |= u64::from(byte | 0x20) << (8 * length);
+        length += 1;
+    }
+    let rest = &body[length..];
+    let (delimiter, argument) = match rest.split_first() {
+        Some((&delimiter, argument)) => (Some(delimiter), argument),
+        None => (None, rest),
+    };
+    let domain_spec = |spec: &[u8]| parse_macro_string(spec, MacroKind::DomainSpec).ok();
+    let mechanism = match (key, delimiter) {
+        (ALL, None) => Mechanism::All,
+        (IP4, Some(b':')) => ip4_fast(argument)?,
+        (IP6, Some(b':')) => ip6_fast(argument)?,
+        (INCLUDE, Some(b':')) => Mechanism::Include {
+            domain: domain_spec(argument)?,
+        },
+        (A, None) => Mechanism::A {
+            domain: None,
+            cidr: DualCidr::default(),
+        },
+        (MX, None) => Mechanism::Mx {
+            domain: None,
+            cidr: DualCidr::default(),
+        },
+        (A | MX, Some(b':')) if !argument.contains(&b'/') => {
+            let domain = Some(domain_spec(argument)?);
+            let cidr = DualCidr::default();
+            if key == A {
+                Mechanism::A { domain, cidr }
+            } else {
+                Mechanism::Mx { domain, cidr }
+            }
+        }
+        (REDIRECT, Some(b'=')) if qualifier.is_none() => {
+            return Some(Term::Modifier(Modifier::Redirect(domain_spec(argument)?)));
+        }
+        (EXP, Some(b'=')) if qualifier.is_none() => {
+            return Some(Term::Modifier(Modifier::Explanation(domain_spec(
+                argument,
+            )?)));
+        }
+        _ => return None,
+    };
+    Some(Term::Directive(Directive {
+        qualifier: qualifier.unwrap_or(Qualifier::Pass),
+        mechanism,
+    }))
+}
+
+/// A prefix length of at most `max`, the whole of `text` (what follows the `/`): a decimal
+/// of one to three digits without leading zeros.
+#[inline]
+fn cidr_fast(text: &[u8], max: u8) -> Option<u8> {
+    let value = match *text {
+        [d @ b'0'..=b'9'] => d - b'0',
+        [d @ b'1'..=b'9', e @ b'0'..=b'9'] => (d - b'0') * 10 + (e - b'0'),
+        [b'1', e @ b'0'..=b'9', f @ b'0'..=b'9'] => 100 + (e - b'0') * 10 + (f - b'0'),
+        _ => return None,
+    };
+    (value <= max).then_some(value)
+}
+
+/// `ip4-network [ ip4-cidr-length ]`, the whole of `text`.
+#[inline]
+fn ip4_fast(text: &[u8]) -> Option<Mechanism> {
+    let mut octets = [0u8; 4];
+    let mut at = 0;
+    for (index, octet) in octets.iter_mut().enumerate() {
+        if index > 0 {
+            if text.get(at) != Some(&b'.') {
+                return None;
+            }
+            at += 1;
+        }
+        let first = *text.get(at)?;
+        if !first.is_ascii_digit() {
+            return None;
+        }
+        let mut value = u16::from(first - b'0');
+        at += 1;
+        // No leading zeros: a `0` stands alone.
+        if first != b'0' {
+            for _ in 0..2 {
+                match text.get(at) {
+                    Some(&digit @ b'0'..=b'9') => {
+                        value = value * 10 + u16::from(digit - b'0');
+                        at += 1;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        *octet = u8::try_from(value).ok()?;
+    }
+    let network = Ipv4Addr::from(octets);
+    let prefix_length = match text.get(at..)? {
+        [] => None,
+        [b'/', length @ ..] if length.len() <= 2 => Some(cidr_fast(length, 32)?),
+        _ => return None,
+    };
+    Some(Mechanism::Ip4 {
+        network,
+        prefix_length,
+    })
+}
+
+/// `ip6-network [ ip6-cidr-length ]`, the whole of `text`.
+#[inline]
+fn ip6_fast(text: &[u8]) -> Option<Mechanism> {
+    // One look for both the end of the address and a dot (an IPv4 part).
+    let mut end = text.len();
+    let mut dotted = false;
+    for (index, &byte) in text.iter().enumerate() {
+        if byte == b'/' {
+            end = index;
+            break;
+        }
+        dotted |= byte == b'.';
+    }
+    let (address, rest) = text.split_at(end);
+    let network = ipv6_address_dotted(address, dotted)?;
+    let prefix_length = match rest {
+        [] => None,
+        [b'/', length @ ..] => Some(cidr_fast(length, 128)?),
+        _ => return None,
+    };
+    Some(Mechanism::Ip6 {
+        network,
+        prefix_length,
+    })
+}
+
 /// ```text
 /// directive        = [ qualifier ] mechanism
 /// modifier         = redirect / explanation / unknown-modifier
 /// ```
 /// A term is a modifier exactly when it starts with `name "="`.
-fn parse_term(input: &[u8]) -> Result<Term, ParseErrorKind> {
+///
+/// Every term, every error; [`Record::parse`] comes here for what [`parse_term_fast`]
+/// declines, and it is the reference the fast path is tested against.
+fn parse_term_general(input: &[u8]) -> Result<Term, ParseErrorKind> {
     if let Ok((value_text, name)) = modifier_name(input) {
         return modifier(name, value_text).map(Term::Modifier);
     }
@@ -674,8 +945,13 @@ fn ip6_network(input: Input<'_>) -> IResult<Input<'_>, Ipv6Addr> {
 /// Exactly what `Ipv6Addr::from_str` accepts (a property test compares them), without the
 /// UTF-8 check and the generic parser machinery.
 pub(crate) fn ipv6_address(text: &[u8]) -> Option<Ipv6Addr> {
-    // Without a dot there is no IPv4 part to try at each group.
-    let may_have_ipv4 = text.contains(&b'.');
+    ipv6_address_dotted(text, text.contains(&b'.'))
+}
+
+/// [`ipv6_address`], told whether `text` contains a dot (without one there is no IPv4 part
+/// to try at each group).
+#[inline]
+fn ipv6_address_dotted(text: &[u8], may_have_ipv4: bool) -> Option<Ipv6Addr> {
     let mut position = 0;
     let mut head = [0u16; 8];
     let (head_length, head_ends_in_ipv4) =
@@ -1205,6 +1481,110 @@ mod tests {
             };
             proptest::prop_assert_eq!(ours, text.parse::<Ipv4Addr>().ok(), "{}", text);
         }
+    }
+
+    /// The fast path takes the common forms (so the general parser is not what runs for
+    /// them).
+    #[test]
+    fn fast_path_takes_the_common_terms() {
+        for term in [
+            "all",
+            "-all",
+            "~ALL",
+            "ip4:192.0.2.0/24",
+            "?ip4:10.0.0.1",
+            "ip4:0.0.0.0/0",
+            "ip6:2001:db8::/32",
+            "ip6:::1",
+            "include:_spf.example.com",
+            "a",
+            "mx",
+            "a:relay.example.net",
+            "-mx:%{d}.example.com",
+            "redirect=_spf.example.com",
+            "exp=explain.%{d}",
+        ] {
+            assert!(parse_term_fast(term.as_bytes()).is_some(), "{term}");
+        }
+        for term in [
+            "a/24",
+            "mx:example.com/24",
+            "ptr",
+            "exists:%{i}.example.com",
+            "-redirect=x.example.com",
+        ] {
+            assert!(parse_term_fast(term.as_bytes()).is_none(), "{term}");
+        }
+    }
+
+    /// Where the fast path returns a term, the general parser returns the same one.
+    fn fast_agrees(term: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+        if let Some(fast) = parse_term_fast(term.as_bytes()) {
+            proptest::prop_assert_eq!(parse_term_general(term.as_bytes()), Ok(fast), "{}", term);
+        }
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_terms_agree_with_the_general_parser(
+            term in "[+~?-]?(all|ip4|ip6|include|a|mx|ptr|exists|redirect|exp|Ip4|IP6|INCLUDE|A|MX|Redirect|EXP|x1|aa|all1)([:=/.]([0-9a-fA-F:./%{}a-z_=-]{0,24})?)?"
+        ) {
+            fast_agrees(&term)?;
+        }
+
+        #[test]
+        fn fast_ip4_terms_agree_with_the_general_parser(
+            term in "[+-]?ip4:[0-9]{1,4}\\.[0-9]{1,4}\\.[0-9]{1,3}[.:]?[0-9]{0,4}(/[0-9]{0,4})?(/[0-9]{0,2})?"
+        ) {
+            fast_agrees(&term)?;
+        }
+
+        #[test]
+        fn fast_ip6_terms_agree_with_the_general_parser(
+            groups in proptest::prelude::any::<[u16; 8]>(),
+            zeros in 0..8usize,
+            cidr in "(/[0-9]{0,4}){0,2}",
+            mutate in "[0-9a-fA-F:./]?",
+        ) {
+            let mut groups = groups;
+            for group in groups.iter_mut().skip(8 - zeros) {
+                *group = 0;
+            }
+            let address = Ipv6Addr::from(groups);
+            fast_agrees(&format!("ip6:{address}{cidr}"))?;
+            fast_agrees(&format!("ip6:{address}{mutate}{cidr}"))?;
+            fast_agrees(&format!("ip6:{mutate}{address}{cidr}"))?;
+        }
+
+        /// The space map finds every space, and the count is the number of spaces.
+        #[test]
+        fn space_map_finds_every_space(text in "[ a]{0,300}") {
+            let bytes = text.as_bytes();
+            let mut map = [0u64; SPACE_MAP_WORDS];
+            let count = map_spaces(bytes, &mut map);
+            let spaces: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i] == b' ').collect();
+            proptest::prop_assert_eq!(count, spaces.len());
+            for from in 0..=bytes.len() {
+                let expected = spaces.iter().copied().find(|&i| i >= from).unwrap_or(bytes.len());
+                proptest::prop_assert_eq!(next_space(&map, from, bytes.len()), expected, "{}", from);
+            }
+        }
+    }
+
+    /// Records longer than the space map are split by the plain scan, with the same result.
+    #[test]
+    fn long_records_parse_alike() {
+        let mut text = String::from("v=spf1");
+        while text.len() <= SPACE_MAP_BYTES + 100 {
+            text.push_str(" ip4:192.0.2.0/24  a:mail.example.com");
+        }
+        let record = Record::parse(text.as_bytes()).unwrap();
+        assert_eq!(record.terms().len(), text.matches("ip4").count() * 2);
+        text.push_str(" bogus");
+        let error = Record::parse(text.as_bytes()).unwrap_err();
+        assert_eq!(error.position(), text.len() - 5);
+        assert_eq!(error.term(), b"bogus");
     }
 
     #[test]
