@@ -151,11 +151,34 @@ pub enum DiscoveryOutcome {
 }
 
 /// What one `_dmarc` name holds, after RFC 9989 §4.10 step 2.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 enum AtName {
     Nothing,
-    One(Arc<Record>),
+    /// One DMARC record, kept by [`Lookups`] under the index of its query in the trace.
+    One {
+        query: usize,
+        psd: PsdTag,
+    },
     Several,
+}
+
+impl AtName {
+    /// What the query at `index` of a trace found, from its answer.
+    fn of(index: usize, query: &Query) -> Result<AtName, DnsFailure> {
+        match query.answer {
+            QueryAnswer::DmarcRecord(psd) => Ok(AtName::One { query: index, psd }),
+            QueryAnswer::MultipleDmarcRecords(_) => Ok(AtName::Several),
+            QueryAnswer::TemporaryFailure(kind) => Err(DnsFailure {
+                name: query.name.clone(),
+                record_type: query.record_type,
+                kind,
+            }),
+            QueryAnswer::NoDmarcRecord
+            | QueryAnswer::Records
+            | QueryAnswer::NoRecords
+            | QueryAnswer::NxDomain => Ok(AtName::Nothing),
+        }
+    }
 }
 
 /// Policy discovery inside the crate: [`DiscoveryOutcome`] without the box and the
@@ -192,42 +215,54 @@ impl Discovered {
     }
 }
 
-/// What a `_dmarc` query found, kept for the rest of one evaluation.
-#[derive(Clone)]
-enum TxtOutcome {
-    Found(AtName),
-    /// The query failed; the name is that of the query in the trace.
-    Failed(FailureKind),
-}
-
-/// The queries of one evaluation, each name asked once (tree walks overlap).
+/// The queries of one evaluation, each name asked once (tree walks overlap): a `_dmarc`
+/// name already in `trace` is answered from there.
 pub(crate) struct Lookups<'r, R> {
     resolver: &'r R,
     records: &'r RecordCache,
-    /// What each `_dmarc` query found, by the index of the query in `trace` (whose name is
-    /// the key, so none is copied): one walk's worth inline, more (several identifiers'
-    /// walks) in `txt_more`; a handful of entries, scanned linearly.
-    txt_inline: [Option<(usize, TxtOutcome)>; MAX_TREE_WALK_QUERIES],
-    txt_more: Vec<(usize, TxtOutcome)>,
+    /// The DMARC record of each query in `trace` that found exactly one
+    /// ([`QueryAnswer::DmarcRecord`]), by the query's index: one walk's worth inline, more
+    /// (several identifiers' walks) in `found_more`.
+    found_inline: [Option<Arc<Record>>; MAX_TREE_WALK_QUERIES],
+    found_more: Vec<(usize, Arc<Record>)>,
     pub(crate) trace: Vec<Query>,
 }
 
 /// A finished DNS Tree Walk: the DMARC records found, longest name first, each at the
 /// suffix of `start` with the given number of labels (names are built only when needed).
-/// A walk queries at most [`MAX_TREE_WALK_QUERIES`] names, so the records fit inline.
+/// A walk queries at most [`MAX_TREE_WALK_QUERIES`] names, so the records fit inline; the
+/// records themselves stay in [`Lookups`], under the index of their query.
 pub(crate) struct Walk<'a> {
     start: &'a Name,
     /// `start.label_count()`, counted once.
     start_labels: usize,
-    found: [Option<(usize, Arc<Record>)>; MAX_TREE_WALK_QUERIES],
+    found: [FoundAt; MAX_TREE_WALK_QUERIES],
+    /// How many entries of `found` are filled.
+    found_count: usize,
+}
+
+/// A DMARC record a walk found: the label count of its name, its `psd=` and the index of
+/// its query in the trace. Eight bytes, so a [`Walk`] moves without a `memcpy` call.
+#[derive(Clone, Copy, Default)]
+struct FoundAt {
+    /// The index of the query; a trace of more than `u32::MAX` queries cannot be held in
+    /// memory.
+    query: u32,
+    /// At most 127 (a name of 253 characters).
+    labels: u8,
+    psd: PsdTag,
+}
+
+impl FoundAt {
+    fn labels(self) -> usize {
+        usize::from(self.labels)
+    }
 }
 
 impl Walk<'_> {
-    /// The records found, longest name first, with the label counts of their names.
-    fn found(&self) -> impl Iterator<Item = (usize, &Arc<Record>)> {
-        self.found
-            .iter()
-            .map_while(|entry| entry.as_ref().map(|(labels, record)| (*labels, record)))
+    /// The records found, longest name first.
+    fn found(&self) -> &[FoundAt] {
+        &self.found[..self.found_count]
     }
 
     /// The label count of the Organizational Domain, RFC 9989 §4.10.2: "select the
@@ -236,8 +271,7 @@ impl Walk<'_> {
     fn organizational_labels(&self) -> usize {
         select_organizational_labels(
             self.start_labels,
-            self.found()
-                .map(|(labels, record)| (labels, record.public_suffix)),
+            self.found().iter().map(|found| (found.labels(), found.psd)),
         )
     }
 
@@ -369,8 +403,8 @@ impl<'r, R: Resolver> Lookups<'r, R> {
         Lookups {
             resolver,
             records,
-            txt_inline: Default::default(),
-            txt_more: Vec::new(),
+            found_inline: Default::default(),
+            found_more: Vec::new(),
             // One tree walk's worth, so a typical evaluation never grows it.
             trace: Vec::with_capacity(MAX_TREE_WALK_QUERIES),
         }
@@ -393,74 +427,70 @@ impl<'r, R: Resolver> Lookups<'r, R> {
         query_name: &Name,
         step: Option<&WalkStep>,
     ) -> Result<AtName, DnsFailure> {
-        let cached = self
-            .txt_inline
-            .iter()
-            .map_while(Option::as_ref)
-            .chain(&self.txt_more)
-            .find(|(index, _)| self.trace[*index].name == *query_name);
-        if let Some((index, cached)) = cached {
-            return match cached {
-                TxtOutcome::Found(at) => Ok(at.clone()),
-                TxtOutcome::Failed(kind) => Err(DnsFailure {
-                    name: self.trace[*index].name.clone(),
-                    record_type: RecordType::Txt,
-                    kind: *kind,
-                }),
-            };
+        // Only `_dmarc` names are queried for TXT records here.
+        if let Some((index, query)) =
+            self.trace.iter().enumerate().find(|(_, query)| {
+                query.record_type == RecordType::Txt && query.name == *query_name
+            })
+        {
+            return AtName::of(index, query);
         }
-        let query_name = query_name.clone();
-        let outcome = match self.resolver.txt(&query_name).await {
+        match self.resolver.txt(query_name).await {
             Ok(answer) => {
-                // RFC 9989 §4.10 step 2: keep the DMARC records; several mean none.
-                let mut count = 0;
-                let mut first = None;
-                for txt in answer.records() {
-                    if let Ok(record) = self.records.parse_at(txt.as_bytes(), step) {
-                        count += 1;
-                        first.get_or_insert(record);
+                let (at, answer_kind) = match &answer {
+                    Answer::NxDomain { .. } => (AtName::Nothing, QueryAnswer::NxDomain),
+                    Answer::NoRecords { .. } => (AtName::Nothing, QueryAnswer::NoRecords),
+                    Answer::Records { records, .. } => {
+                        // RFC 9989 §4.10 step 2: keep the DMARC records; several mean none.
+                        let found = self.records.dmarc_records(records, step);
+                        match (found.count, found.first) {
+                            (1, Some(record)) => {
+                                let psd = record.public_suffix;
+                                let query = self.trace.len();
+                                self.keep(query, record);
+                                (AtName::One { query, psd }, QueryAnswer::DmarcRecord(psd))
+                            }
+                            (0 | 1, _) => (AtName::Nothing, QueryAnswer::NoDmarcRecord),
+                            (n, _) => (AtName::Several, QueryAnswer::MultipleDmarcRecords(n)),
+                        }
                     }
-                }
-                let (at, answer_kind) = match (count, first, &answer) {
-                    (_, _, Answer::NxDomain { .. }) => (AtName::Nothing, QueryAnswer::NxDomain),
-                    (_, _, Answer::NoRecords { .. }) => (AtName::Nothing, QueryAnswer::NoRecords),
-                    (1, Some(record), _) => {
-                        let psd = record.public_suffix;
-                        (AtName::One(record), QueryAnswer::DmarcRecord(psd))
-                    }
-                    (0 | 1, _, _) => (AtName::Nothing, QueryAnswer::NoDmarcRecord),
-                    (n, _, _) => (AtName::Several, QueryAnswer::MultipleDmarcRecords(n)),
                 };
-                self.record(query_name, RecordType::Txt, answer_kind);
+                self.record(query_name.clone(), RecordType::Txt, answer_kind);
                 Ok(at)
             }
             Err(error) => {
-                let failure = DnsFailure {
-                    name: query_name.clone(),
-                    record_type: RecordType::Txt,
-                    kind: error.kind(),
-                };
                 self.record(
-                    query_name,
+                    query_name.clone(),
                     RecordType::Txt,
                     QueryAnswer::TemporaryFailure(error.kind()),
                 );
-                Err(failure)
+                Err(DnsFailure {
+                    name: query_name.clone(),
+                    record_type: RecordType::Txt,
+                    kind: error.kind(),
+                })
             }
-        };
-        // `record` above pushed this query last.
-        let entry = (
-            self.trace.len() - 1,
-            match &outcome {
-                Ok(at) => TxtOutcome::Found(at.clone()),
-                Err(failure) => TxtOutcome::Failed(failure.kind),
-            },
-        );
-        match self.txt_inline.iter_mut().find(|slot| slot.is_none()) {
-            Some(slot) => *slot = Some(entry),
-            None => self.txt_more.push(entry),
         }
-        outcome
+    }
+
+    /// Keeps `record`, found by the query at `index` of the trace.
+    fn keep(&mut self, index: usize, record: Arc<Record>) {
+        match self.found_inline.get_mut(index) {
+            Some(slot) => *slot = Some(record),
+            None => self.found_more.push((index, record)),
+        }
+    }
+
+    /// The record kept for the query at `index` (see [`AtName::One`]).
+    fn kept(&self, index: usize) -> Option<&Arc<Record>> {
+        match self.found_inline.get(index) {
+            Some(slot) => slot.as_ref(),
+            None => self
+                .found_more
+                .iter()
+                .find(|(at, _)| *at == index)
+                .map(|(_, record)| record),
+        }
     }
 
     fn record(&mut self, name: Name, record_type: RecordType, answer: QueryAnswer) {
@@ -499,21 +529,27 @@ impl<'r, R: Resolver> Lookups<'r, R> {
             start,
             start_labels: plan.start_labels,
             found: Default::default(),
+            found_count: 0,
         };
-        // A plan has at most MAX_TREE_WALK_QUERIES steps: a slot for each.
-        let mut slots = walk.found.iter_mut();
         for step in &plan.steps {
             // A name too long to take `_dmarc.` cannot hold a record.
             let Some(query_name) = &step.query else {
                 continue;
             };
-            if let AtName::One(record) = self.dmarc_query(query_name, Some(step)).await? {
-                let stop = record.public_suffix != PsdTag::Undetermined
-                    || (stop_at_start && step.labels == plan.start_labels);
-                if let Some(slot) = slots.next() {
-                    *slot = Some((step.labels, record));
+            if let AtName::One { query, psd } = self.dmarc_query(query_name, Some(step)).await? {
+                // A plan has at most MAX_TREE_WALK_QUERIES steps: a slot for each.
+                // Names have at most 127 labels; trace indexes fit (see `FoundAt`).
+                if let (Some(slot), Ok(labels), Ok(query)) = (
+                    walk.found.get_mut(walk.found_count),
+                    u8::try_from(step.labels),
+                    u32::try_from(query),
+                ) {
+                    *slot = FoundAt { query, labels, psd };
+                    walk.found_count += 1;
                 }
-                if stop {
+                if psd != PsdTag::Undetermined
+                    || (stop_at_start && step.labels == plan.start_labels)
+                {
                     break;
                 }
             }
@@ -600,28 +636,30 @@ impl<'r, R: Resolver> Lookups<'r, R> {
         let organizational_labels = walk.organizational_labels();
         // Every name walked is a suffix of the author domain, as is the Organizational
         // Domain, so names compare by their label counts.
-        let at = |wanted: usize| walk.found().find(|(labels, _)| *labels == wanted);
-        let chosen = if let Some((labels, record)) = at(walk.start_labels) {
-            Some((labels, record, PolicySource::AuthorDomain))
-        } else if let Some((labels, record)) = at(organizational_labels) {
-            Some((labels, record, PolicySource::OrganizationalDomain))
+        let at = |wanted: usize| walk.found().iter().find(|found| found.labels() == wanted);
+        let chosen = if let Some(found) = at(walk.start_labels) {
+            Some((found, PolicySource::AuthorDomain))
+        } else if let Some(found) = at(organizational_labels) {
+            Some((found, PolicySource::OrganizationalDomain))
         } else {
             walk.found()
-                .find(|(_, record)| record.public_suffix == PsdTag::PublicSuffixDomain)
-                .map(|(labels, record)| (labels, record, PolicySource::PublicSuffixDomain))
+                .iter()
+                .find(|found| found.psd == PsdTag::PublicSuffixDomain)
+                .map(|found| (found, PolicySource::PublicSuffixDomain))
         };
         // The walk stopped early only at such a record: the Organizational Domain is unknown.
         let undetermined = lazy_organizational
             && matches!(
                 &chosen,
-                Some((_, record, PolicySource::AuthorDomain))
-                    if record.public_suffix == PsdTag::Undetermined
+                Some((found, PolicySource::AuthorDomain)) if found.psd == PsdTag::Undetermined
             );
-        match chosen {
-            Some((labels, record, source)) => Discovered::Found(PolicyDiscovery {
+        // Every record a walk found is kept under its query (`dmarc_query`).
+        let kept = |found: &FoundAt| self.kept(usize::try_from(found.query).ok()?);
+        match chosen.and_then(|(found, source)| Some((found, source, kept(found)?))) {
+            Some((found, source, record)) => Discovered::Found(PolicyDiscovery {
                 method,
                 author_domain: author.clone(),
-                policy_domain: walk.name(labels),
+                policy_domain: walk.name(found.labels()),
                 organizational_domain: (!undetermined).then(|| walk.name(organizational_labels)),
                 source,
                 record: Arc::clone(record),
@@ -659,16 +697,19 @@ impl<'r, R: Resolver> Lookups<'r, R> {
                 Ok(AtName::Several) => {
                     return Discovered::NoPolicy(NoPolicyReason::MultipleRecords { name });
                 }
-                Ok(AtName::One(record)) => {
-                    return Discovered::Found(PolicyDiscovery {
-                        method,
-                        author_domain: author.clone(),
-                        policy_domain: name,
-                        organizational_domain: Some(organizational_domain),
-                        source,
-                        record,
-                        queries: Vec::new(),
-                    });
+                Ok(AtName::One { query, .. }) => {
+                    // Kept by `dmarc_query`, which found it.
+                    if let Some(record) = self.kept(query) {
+                        return Discovered::Found(PolicyDiscovery {
+                            method,
+                            author_domain: author.clone(),
+                            policy_domain: name,
+                            organizational_domain: Some(organizational_domain),
+                            source,
+                            record: Arc::clone(record),
+                            queries: Vec::new(),
+                        });
+                    }
                 }
             }
         }

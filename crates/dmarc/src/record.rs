@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use mailproof_dns::Name;
+use mailproof_dns::{Name, Txt};
 
 use crate::uri::{ReportUri, parse_uri_list};
 
@@ -518,6 +518,27 @@ pub(crate) struct WalkStep {
     pub(crate) labels: usize,
     /// The DMARC record last found at `query`.
     last: RwLock<Option<KeptRecord>>,
+    /// The TXT answer last read at `query` and the DMARC records in it.
+    last_answer: RwLock<Option<KeptAnswer>>,
+}
+
+/// A resolver's list of TXT records (shared by every answer a cache hands out for one entry)
+/// and the DMARC records in it. Holding the list keeps its allocation alive, so an answer
+/// whose list is the same allocation ([`Arc::ptr_eq`]) holds the same texts: their DMARC
+/// records are known without comparing or hashing a byte.
+struct KeptAnswer {
+    texts: Arc<[Txt]>,
+    records: DmarcRecords,
+}
+
+/// The DMARC records among the TXT records of one name (RFC 9989 §4.10 step 2: several
+/// mean none).
+#[derive(Clone)]
+pub(crate) struct DmarcRecords {
+    /// How many of the texts are DMARC records.
+    pub(crate) count: usize,
+    /// The first of them.
+    pub(crate) first: Option<Arc<Record>>,
 }
 
 /// A parsed record with the text it came from, as [`RecordCache`]'s map keeps it (`text` is
@@ -533,6 +554,7 @@ impl WalkStep {
             query,
             labels,
             last: RwLock::new(None),
+            last_answer: RwLock::new(None),
         }
     }
 }
@@ -606,10 +628,62 @@ impl RecordCache {
     const MAX_TEXT_LEN: usize = 4096;
     /// Plans kept: each holds at most eight names and eight shared record texts.
     const PLAN_CAPACITY: usize = 512;
+    /// The most TXT records of one answer a walk step keeps (see [`KeptAnswer`]).
+    const MAX_KEPT_TEXTS: usize = 16;
 
     /// [`Record::parse`], memoized.
     pub(crate) fn parse(&self, text: &[u8]) -> Result<Arc<Record>, RecordError> {
         self.parse_keyed(text).map(|kept| kept.record)
+    }
+
+    /// The DMARC records among `texts`, a TXT answer found at `step`'s name: the answer
+    /// last seen there when `texts` is the same list (a warm resolver cache hands out one
+    /// shared list), otherwise each text through [`RecordCache::parse_at`].
+    pub(crate) fn dmarc_records(
+        &self,
+        texts: &Arc<[Txt]>,
+        step: Option<&WalkStep>,
+    ) -> DmarcRecords {
+        // A poisoned lock only means another thread panicked while writing; the slot holds
+        // a complete value either way.
+        if let Some(step) = step
+            && let Some(kept) = &*step
+                .last_answer
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+            && Arc::ptr_eq(&kept.texts, texts)
+        {
+            return kept.records.clone();
+        }
+        let mut records = DmarcRecords {
+            count: 0,
+            first: None,
+        };
+        for text in texts.iter() {
+            if let Ok(record) = self.parse_at(text.as_bytes(), step) {
+                records.count += 1;
+                records.first.get_or_insert(record);
+            }
+        }
+        // Kept within the bounds of a kept record text (a list of many empty texts is
+        // bounded by the count).
+        let kept_size = texts
+            .iter()
+            .map(|text| text.as_bytes().len())
+            .sum::<usize>();
+        if let Some(step) = step
+            && texts.len() <= Self::MAX_KEPT_TEXTS
+            && kept_size <= Self::MAX_TEXT_LEN
+        {
+            *step
+                .last_answer
+                .write()
+                .unwrap_or_else(PoisonError::into_inner) = Some(KeptAnswer {
+                texts: Arc::clone(texts),
+                records: records.clone(),
+            });
+        }
+        records
     }
 
     /// [`RecordCache::parse`] of a record found at `step`'s name: compared with the text
@@ -1322,6 +1396,60 @@ mod tests {
         for text in [long.as_bytes(), reject, long.as_bytes()] {
             let record = cache.parse_at(text, Some(&step)).unwrap();
             assert_eq!(*record, Record::parse(text).unwrap());
+        }
+    }
+
+    #[test]
+    fn dmarc_records_follow_changing_answers() {
+        let cache = RecordCache::default();
+        let step = WalkStep::new(Name::new("_dmarc.example.com").ok(), 2);
+        let answer = |texts: &[&[u8]]| -> Arc<[Txt]> {
+            texts.iter().map(|text| Txt::new(text.to_vec())).collect()
+        };
+        let (reject, none, spf) = (
+            &b"v=DMARC1; p=reject"[..],
+            &b"v=DMARC1; p=none"[..],
+            &b"v=spf1 -all"[..],
+        );
+        let answers = [
+            answer(&[reject]),
+            answer(&[spf, none]),
+            answer(&[reject, none]),
+            answer(&[spf]),
+            answer(&[reject]),
+        ];
+        // Each answer twice in a row (the second time from the step's memo), then the same
+        // texts in new lists, then the first lists again.
+        let fresh: Vec<Arc<[Txt]>> = answers
+            .iter()
+            .map(|a| a.iter().cloned().collect())
+            .collect();
+        for texts in answers
+            .iter()
+            .chain(&fresh)
+            .chain(&answers)
+            .flat_map(|a| [a, a])
+        {
+            let parsed: Vec<Record> = texts
+                .iter()
+                .filter_map(|text| Record::parse(text.as_bytes()).ok())
+                .collect();
+            let found = cache.dmarc_records(texts, Some(&step));
+            assert_eq!(found.count, parsed.len());
+            assert_eq!(found.first.as_deref(), parsed.first());
+            let unmemoized = cache.dmarc_records(texts, None);
+            assert_eq!(unmemoized.count, parsed.len());
+            assert_eq!(unmemoized.first.as_deref(), parsed.first());
+        }
+        // An answer too large to keep is still read right.
+        let many: Vec<&[u8]> = std::iter::repeat_n(spf, RecordCache::MAX_KEPT_TEXTS)
+            .chain([none])
+            .collect();
+        let many = answer(&many);
+        for _ in 0..2 {
+            let found = cache.dmarc_records(&many, Some(&step));
+            assert_eq!(found.count, 1);
+            assert_eq!(found.first.as_deref(), Record::parse(none).ok().as_ref());
         }
     }
 
