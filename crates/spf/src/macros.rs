@@ -773,11 +773,52 @@ fn literal_has_domain_end(text: &[u8]) -> bool {
     }
 }
 
+/// The common domain-spec, a plain name, in one pass: `None` when `input` is not one
+/// literal (empty, or a byte other than a literal's), else what [`parse_macro_string`]
+/// returns for it: the string, or *invalid domain-spec* when it does not end in
+/// `"." toplabel ["."]` ([`literal_has_domain_end`]).
+#[inline]
+fn literal_domain_spec(input: &[u8]) -> Option<Result<MacroString, ParseErrorKind>> {
+    let mut literal = !input.is_empty();
+    // The last two dots (`usize::MAX` for none).
+    let (mut last_dot, mut dot_before) = (usize::MAX, usize::MAX);
+    for (index, &byte) in input.iter().enumerate() {
+        literal &= matches!(byte, 0x21..=0x24 | 0x26..=0x7e);
+        if byte == b'.' {
+            dot_before = last_dot;
+            last_dot = index;
+        }
+    }
+    if !literal {
+        return None;
+    }
+    // One trailing dot is allowed; the top label is what follows the dot before the end.
+    let (end, dot) = if last_dot == input.len() - 1 {
+        (last_dot, dot_before)
+    } else {
+        (input.len(), last_dot)
+    };
+    let has_domain_end = dot != usize::MAX && input.get(dot + 1..end).is_some_and(is_toplabel);
+    Some(if has_domain_end {
+        Ok(MacroString::from_tokens(match ShortText::new(input) {
+            Some(text) => Tokens::ShortLiteral(text),
+            None => Tokens::Many(Box::new([OwnedToken::Literal(ascii_text(input))])),
+        }))
+    } else {
+        Err(ParseErrorKind::InvalidDomainSpec)
+    })
+}
+
 /// Parses a whole macro string of `kind`; the error says what is wrong.
 pub(crate) fn parse_macro_string(
     input: &[u8],
     kind: MacroKind,
 ) -> Result<MacroString, ParseErrorKind> {
+    if kind == MacroKind::DomainSpec
+        && let Some(literal) = literal_domain_spec(input)
+    {
+        return literal;
+    }
     let allow_space = kind == MacroKind::Explanation;
     let is_literal_byte =
         |b: u8| matches!(b, 0x21..=0x24 | 0x26..=0x7e) || (allow_space && b == b' ');
@@ -830,6 +871,27 @@ impl MacroString {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The one-pass literal domain-spec agrees with the check it replaces: every byte a
+        /// literal's, then [`literal_has_domain_end`].
+        #[test]
+        fn literal_domain_spec_agrees(text in "[a-zA-Z0-9.%_ -]{0,12}(\\.[a-z0-9-]{0,4}){0,2}\\.?") {
+            let input = text.as_bytes();
+            let literal = !input.is_empty()
+                && input.iter().all(|&b| matches!(b, 0x21..=0x24 | 0x26..=0x7e));
+            let expected = literal.then(|| {
+                if literal_has_domain_end(input) {
+                    Ok(MacroString::from_tokens(Tokens::Many(Box::new([OwnedToken::Literal(
+                        ascii_text(input),
+                    )]))))
+                } else {
+                    Err(ParseErrorKind::InvalidDomainSpec)
+                }
+            });
+            proptest::prop_assert_eq!(literal_domain_spec(input), expected, "{}", text);
+        }
+    }
 
     fn context() -> MacroContext<'static> {
         MacroContext {

@@ -236,7 +236,12 @@ impl Record {
             let piece = &input[start..end];
             // The fast path's term goes straight into the record (no `Result` around it).
             if let Some(term) = parse_term_fast(piece) {
-                record.add(term, piece, start)?;
+                if let Term::Directive(_) = term {
+                    // No modifier slot to check.
+                    record.terms.push(term);
+                } else {
+                    record.add(term, piece, start)?;
+                }
             } else {
                 let term = parse_term_general(piece)
                     .map_err(|kind| ParseError::new(kind, piece, start))?;
@@ -249,7 +254,6 @@ impl Record {
 
     /// Appends `term` (written as `piece` at byte `start`), noting where the one
     /// `redirect=` and `exp=` are.
-    #[inline]
     fn add(&mut self, term: Term, piece: &[u8], start: usize) -> Result<(), ParseError> {
         let index = self.terms.len();
         let slot = match &term {
