@@ -468,70 +468,101 @@ fn write_comment_text(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
 
 /// A record of what an evaluation did, in order; [`Trace::events`] lists it.
 ///
-/// Recording is cheap: a term's evaluation is kept as the position of its record in the
-/// trace and of the term in the record, and becomes a [`TraceEvent::Term`] (with the
-/// domain and the term itself) only when the trace is read.
+/// Recording is cheap: one list of steps, one allocation. A term's evaluation is kept as
+/// the position of its record's step and of the term in the record, and becomes a
+/// [`TraceEvent::Term`] (with the domain and the term itself) only when the trace is read;
+/// the loading of a record (`check_host()` entered, its TXT query, the record selected) is
+/// one step holding the name once and the answer the evaluation got, and becomes three
+/// events when read.
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
-    /// The steps in order; small, so that recording one is a short copy.
     steps: Vec<Step>,
-    /// The events recorded whole, which [`Step::Event`] points into.
-    events: Vec<TraceEvent>,
 }
 
-/// One recorded step: an event recorded whole, or a term or result referring to the
-/// [`TraceEvent::Record`] step of the record it belongs to.
-#[derive(Clone, Copy, Debug)]
+/// One recorded step.
+#[derive(Clone, Debug)]
 pub(crate) enum Step {
-    /// Position in [`Trace::events`].
-    Event(u32),
+    /// An event recorded whole.
+    Event(TraceEvent),
+    /// [`TraceEvent::CheckHost`], then [`TraceEvent::Query`] of the TXT records at `domain`
+    /// with the answer `records`, then [`TraceEvent::Record`].
+    Load {
+        /// Why `check_host()` was entered.
+        entry: Entry,
+        /// The domain.
+        domain: Name,
+        /// The TXT records of the answer.
+        records: Arc<[Txt]>,
+        /// The answer's TTL.
+        ttl_seconds: u32,
+        /// The record selected and parsed.
+        record: Arc<Record>,
+    },
     Term {
-        /// Position of the record's [`TraceEvent::Record`] step.
+        /// Position of the record's [`Step::Load`].
         record_step: u32,
         /// Position of the term in the record.
         term: u32,
         outcome: TermOutcome,
     },
     Result {
-        /// Position of the record's [`TraceEvent::Record`] step.
+        /// Position of the record's [`Step::Load`].
         record_step: u32,
         result: SpfResult,
     },
 }
 
 impl Trace {
-    /// Room for `steps` steps, of which some events recorded whole.
-    pub(crate) fn with_capacity(steps: usize, events: usize) -> Trace {
+    /// Room for `steps` steps.
+    pub(crate) fn with_capacity(steps: usize) -> Trace {
         Trace {
             steps: Vec::with_capacity(steps),
-            events: Vec::with_capacity(events),
         }
     }
 
     /// Records `event` whole; returns its step's position.
     pub(crate) fn push_event(&mut self, event: TraceEvent) -> usize {
-        let index = u32::try_from(self.events.len()).unwrap_or(u32::MAX);
-        self.events.push(event);
-        self.push(Step::Event(index))
+        self.push(Step::Event(event))
     }
 
-    /// Records the term at `term` of the record recorded at step `record_step`.
+    /// Records the loading of `record` at `domain` (see [`Step::Load`]); returns its step's
+    /// position, which the record's terms and result refer to.
+    pub(crate) fn push_load(
+        &mut self,
+        entry: Entry,
+        domain: Name,
+        (records, ttl_seconds): (Arc<[Txt]>, u32),
+        record: Arc<Record>,
+    ) -> usize {
+        self.push(Step::Load {
+            entry,
+            domain,
+            records,
+            ttl_seconds,
+            record,
+        })
+    }
+
+    /// Records the term at `term` of the record loaded at step `record_step`.
+    #[inline]
     pub(crate) fn push_term(&mut self, record_step: usize, term: usize, outcome: TermOutcome) {
         self.push(Step::Term {
-            record_step: u32::try_from(record_step).unwrap_or(u32::MAX),
-            term: u32::try_from(term).unwrap_or(u32::MAX),
+            record_step: step_index(record_step),
+            term: step_index(term),
             outcome,
         });
     }
 
-    /// Records the result of the record recorded at step `record_step`.
+    /// Records the result of the record loaded at step `record_step`.
+    #[inline]
     pub(crate) fn push_result(&mut self, record_step: usize, result: SpfResult) {
         self.push(Step::Result {
-            record_step: u32::try_from(record_step).unwrap_or(u32::MAX),
+            record_step: step_index(record_step),
             result,
         });
     }
 
+    #[inline]
     fn push(&mut self, step: Step) -> usize {
         self.steps.push(step);
         self.steps.len() - 1
@@ -539,15 +570,22 @@ impl Trace {
 
     /// The events, in order.
     pub fn events(&self) -> Vec<TraceEvent> {
-        self.steps
-            .iter()
-            .filter_map(|step| self.event(step))
-            .collect()
+        let mut events = Vec::with_capacity(self.len());
+        for step in &self.steps {
+            self.push_events(step, &mut events);
+        }
+        events
     }
 
     /// How many events there are.
     pub fn len(&self) -> usize {
-        self.steps.len()
+        self.steps
+            .iter()
+            .map(|step| match step {
+                Step::Load { .. } => 3,
+                _ => 1,
+            })
+            .sum()
     }
 
     /// True when nothing was recorded (tracing was off, or nothing was evaluated).
@@ -555,38 +593,77 @@ impl Trace {
         self.steps.is_empty()
     }
 
-    fn event(&self, step: &Step) -> Option<TraceEvent> {
-        let whole = |index: u32| self.events.get(usize::try_from(index).ok()?);
+    /// Appends the events of `step` to `events`.
+    fn push_events(&self, step: &Step, events: &mut Vec<TraceEvent>) {
         let record_at = |index: u32| match self.steps.get(usize::try_from(index).ok()?) {
-            Some(Step::Event(event)) => match whole(*event) {
-                Some(TraceEvent::Record { domain, record }) => Some((domain, record)),
-                _ => None,
-            },
+            Some(Step::Load { domain, record, .. }) => Some((domain, record)),
             _ => None,
         };
-        Some(match *step {
-            Step::Event(index) => whole(index)?.clone(),
-            Step::Term {
+        match step {
+            Step::Event(event) => events.push(event.clone()),
+            Step::Load {
+                entry,
+                domain,
+                records,
+                ttl_seconds,
+                record,
+            } => {
+                events.push(TraceEvent::CheckHost {
+                    domain: domain.clone(),
+                    entry: *entry,
+                });
+                events.push(TraceEvent::Query {
+                    name: domain.clone(),
+                    record_type: RecordType::Txt,
+                    answer: Ok(DnsAnswer::Txt(Answer::Records {
+                        records: Arc::clone(records),
+                        ttl_seconds: *ttl_seconds,
+                    })),
+                });
+                events.push(TraceEvent::Record {
+                    domain: domain.clone(),
+                    record: Arc::clone(record),
+                });
+            }
+            &Step::Term {
                 record_step,
                 term,
                 outcome,
             } => {
-                let (domain, record) = record_at(record_step)?;
-                TraceEvent::Term {
+                let Some((domain, record)) = record_at(record_step) else {
+                    return;
+                };
+                let Some(term) = usize::try_from(term)
+                    .ok()
+                    .and_then(|term| record.terms().get(term))
+                else {
+                    return;
+                };
+                events.push(TraceEvent::Term {
                     domain: domain.clone(),
-                    term: record.terms().get(usize::try_from(term).ok()?)?.clone(),
+                    term: term.clone(),
                     outcome,
-                }
+                });
             }
-            Step::Result {
+            &Step::Result {
                 record_step,
                 result,
-            } => TraceEvent::Result {
-                domain: record_at(record_step)?.0.clone(),
-                result,
-            },
-        })
+            } => {
+                if let Some((domain, _)) = record_at(record_step) {
+                    events.push(TraceEvent::Result {
+                        domain: domain.clone(),
+                        result,
+                    });
+                }
+            }
+        }
     }
+}
+
+/// A position in the trace or a record, stored in 32 bits (no evaluation comes near).
+#[inline]
+fn step_index(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
 }
 
 /// Why `check_host()` was (re)entered.

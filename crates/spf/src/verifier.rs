@@ -286,9 +286,9 @@ impl Verifier {
             deadline_fixed: false,
             dns_terms: 0,
             void_lookups: 0,
-            // Room for a typical evaluation's steps (a four-record include chain makes 36, 15
-            // of them whole events), so the trace rarely grows.
-            trace: self.trace.then(|| Trace::with_capacity(48, 16)),
+            // Room for a typical evaluation's steps (a four-record include chain makes 27),
+            // so the trace rarely grows.
+            trace: self.trace.then(|| Trace::with_capacity(40)),
             scratch: String::new(),
         };
         let (result, reason, explanation) = match initial_domain(domain) {
@@ -417,11 +417,7 @@ struct Evaluation<'a, R> {
 
 impl<R: Resolver> Evaluation<'_, R> {
     async fn run(&mut self, domain: Name) -> (SpfResult, Reason, Option<Explanation>) {
-        self.note(|| TraceEvent::CheckHost {
-            domain: domain.clone(),
-            entry: Entry::Start,
-        });
-        let (record, record_step) = match self.load_record(&domain).await {
+        let (record, record_step) = match self.load_record(&domain, Entry::Start).await {
             Ok(Some(loaded)) => loaded,
             Ok(None) => return (SpfResult::None, Reason::NoRecord { domain }, None),
             Err(stop) => return (stop.result, stop.reason, None),
@@ -647,11 +643,7 @@ impl<R: Resolver> Evaluation<'_, R> {
                 }));
             }
         };
-        self.note(|| TraceEvent::CheckHost {
-            domain: target.clone(),
-            entry,
-        });
-        match self.load_record(&target).await? {
+        match self.load_record(&target, entry).await? {
             Some((record, record_step)) => Ok((target, record, record_step)),
             None => Err(Stop::permerror(Reason::TargetWithoutRecord {
                 term,
@@ -969,12 +961,83 @@ impl<R: Resolver> Evaluation<'_, R> {
     }
 
     /// §4.4, §4.5: the one `v=spf1` record at `domain`, parsed; `None` when there is none.
+    /// `check_host()` is (re)entered at `domain` for `entry`.
     ///
-    /// With the record comes the position of its [`TraceEvent::Record`] in the trace, which
-    /// the terms evaluated from it refer to (0 when tracing is off).
-    async fn load_record(&mut self, domain: &Name) -> Step<Option<(Arc<Record>, usize)>> {
-        let answer = self.txt(domain).await?;
-        let Answer::Records { records, .. } = &answer else {
+    /// Traces the entry, the TXT query and the record; a record found comes with the
+    /// position of its step in the trace, which the terms evaluated from it refer to (0 when
+    /// tracing is off). The common case, a record found, is one step (see [`Trace`]).
+    async fn load_record(
+        &mut self,
+        domain: &Name,
+        entry: Entry,
+    ) -> Step<Option<(Arc<Record>, usize)>> {
+        if let Err(stop) = self.check_deadline() {
+            self.note(|| TraceEvent::CheckHost {
+                domain: domain.clone(),
+                entry,
+            });
+            return Err(stop);
+        }
+        let resolver = self.resolver;
+        let answer = match resolver.txt(domain).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                self.note_load_failure(domain, entry, Err(error.clone()));
+                return Err(dns_stop(&error));
+            }
+        };
+        match self.select_record(domain, &answer) {
+            Ok(Some(record)) => {
+                let record_step = match (&mut self.trace, answer) {
+                    (
+                        Some(trace),
+                        Answer::Records {
+                            records,
+                            ttl_seconds,
+                        },
+                    ) => trace.push_load(
+                        entry,
+                        domain.clone(),
+                        (records, ttl_seconds),
+                        Arc::clone(&record),
+                    ),
+                    _ => 0,
+                };
+                Ok(Some((record, record_step)))
+            }
+            other => {
+                self.note_load_failure(domain, entry, Ok(answer));
+                // `Ok(None)` or the error (a record found was the arm above).
+                other.map(|_| None)
+            }
+        }
+    }
+
+    /// The trace of a [`Evaluation::load_record`] that found no record: the entry and the
+    /// TXT query.
+    fn note_load_failure(
+        &mut self,
+        domain: &Name,
+        entry: Entry,
+        answer: Result<Answer<Txt>, LookupError>,
+    ) {
+        if let Some(trace) = &mut self.trace {
+            trace.push_event(TraceEvent::CheckHost {
+                domain: domain.clone(),
+                entry,
+            });
+            trace.push_event(TraceEvent::Query {
+                name: domain.clone(),
+                record_type: RecordType::Txt,
+                answer: answer.map(DnsAnswer::Txt),
+            });
+        }
+    }
+
+    /// The one `v=spf1` record of `answer` (TXT at `domain`), parsed; `None` when there is
+    /// none.
+    fn select_record(&self, domain: &Name, answer: &Answer<Txt>) -> Step<Option<Arc<Record>>> {
+        let Answer::Records { records, .. } = answer else {
             return Ok(None);
         };
         let mut spf = records
@@ -992,15 +1055,7 @@ impl<R: Resolver> Evaluation<'_, R> {
             }));
         }
         match self.verifier.records.parse_answer(records, first) {
-            Ok(record) => {
-                let record_step = self.trace.as_mut().map_or(0, |trace| {
-                    trace.push_event(TraceEvent::Record {
-                        domain: domain.clone(),
-                        record: Arc::clone(&record),
-                    })
-                });
-                Ok(Some((record, record_step)))
-            }
+            Ok(record) => Ok(Some(record)),
             Err(error) => Err(Stop::permerror(Reason::Syntax {
                 domain: domain.clone(),
                 error,

@@ -314,3 +314,85 @@ fn trace_names_each_term_with_its_domain_across_redirect_and_include() {
     assert_eq!(text.lines().collect::<Vec<_>>(), expected, "{text}");
     assert_eq!(output.trace.len(), expected.len());
 }
+
+/// The trace, event for event, of an include chain with a redirect, of a broken include
+/// target and of one without a record (the rendering pins every event and its order).
+#[test]
+fn trace_events_in_order() {
+    let mut zone = ZoneResolver::new();
+    zone.add_txt(
+        name("chain.example"),
+        &["v=spf1 ip4:10.0.0.1 include:a.chain.example redirect=b.chain.example"],
+    )
+    .add_txt(name("chain.example"), &["other text"])
+    .add_txt(
+        name("a.chain.example"),
+        &["v=spf1 a:host.chain.example -all"],
+    )
+    .add_txt(name("b.chain.example"), &["v=spf1 mx ~all"])
+    .add_txt(
+        name("broken.example"),
+        &["v=spf1 include:syntax.broken.example"],
+    )
+    .add_txt(name("syntax.broken.example"), &["v=spf1 a:foo/33"])
+    .add_txt(
+        name("missing.example"),
+        &["v=spf1 include:nothing.missing.example"],
+    );
+    zone.add_a(name("host.chain.example"), "10.9.9.9".parse().unwrap());
+    let mut rendered = Vec::new();
+    for domain in ["chain.example", "broken.example", "missing.example"] {
+        let output = block_on(Verifier::default().check_host(
+            &zone,
+            ip("192.0.2.9"),
+            domain,
+            &format!("a@{domain}"),
+            "h.example",
+        ));
+        assert_eq!(output.trace.len(), output.trace.events().len());
+        rendered.push(output.trace.to_string());
+    }
+    let expected = [
+        concat!(
+            "check_host(chain.example) [Start]\n",
+            "  query chain.example TXT: \"v=spf1 ip4:10.0.0.1 include:a.chain.example redirect=b.chain.example\", \"other text\"\n",
+            "  record at chain.example: v=spf1 ip4:10.0.0.1 include:a.chain.example redirect=b.chain.example\n",
+            "  term ip4:10.0.0.1 (chain.example): no match\n",
+            "check_host(a.chain.example) [Include]\n",
+            "  query a.chain.example TXT: \"v=spf1 a:host.chain.example -all\"\n",
+            "  record at a.chain.example: v=spf1 a:host.chain.example -all\n",
+            "  query host.chain.example A: 10.9.9.9\n",
+            "  term a:host.chain.example (a.chain.example): no match\n",
+            "  term -all (a.chain.example): match\n",
+            "  result for a.chain.example: fail\n",
+            "  term include:a.chain.example (chain.example): no match\n",
+            "check_host(b.chain.example) [Redirect]\n",
+            "  query b.chain.example TXT: \"v=spf1 mx ~all\"\n",
+            "  record at b.chain.example: v=spf1 mx ~all\n",
+            "  term redirect=b.chain.example (chain.example): followed\n",
+            "  query b.chain.example MX: no records\n",
+            "  term mx (b.chain.example): no match\n",
+            "  term ~all (b.chain.example): match\n",
+            "  result for b.chain.example: softfail\n",
+        ),
+        concat!(
+            "check_host(broken.example) [Start]\n",
+            "  query broken.example TXT: \"v=spf1 include:syntax.broken.example\"\n",
+            "  record at broken.example: v=spf1 include:syntax.broken.example\n",
+            "check_host(syntax.broken.example) [Include]\n",
+            "  query syntax.broken.example TXT: \"v=spf1 a:foo/33\"\n",
+            "  term include:syntax.broken.example (broken.example): permerror\n",
+            "  result for broken.example: permerror\n",
+        ),
+        concat!(
+            "check_host(missing.example) [Start]\n",
+            "  query missing.example TXT: \"v=spf1 include:nothing.missing.example\"\n",
+            "  record at missing.example: v=spf1 include:nothing.missing.example\n",
+            "check_host(nothing.missing.example) [Include]\n",
+            "  query nothing.missing.example TXT: NXDOMAIN\n",
+            "  term include:nothing.missing.example (missing.example): permerror\n",
+            "  result for missing.example: permerror\n",
+        ),
+    ];
+    assert_eq!(rendered, expected);
+}
