@@ -526,6 +526,19 @@ impl Verifier {
         spf: &SpfOutcome,
         dkim: &[DkimOutcome],
     ) -> Evaluation {
+        // The common case, one From field with one mailbox: its result is the message's.
+        if let Author::From(domains) = author
+            && let [domain] = domains.as_slice()
+        {
+            let evaluation = self
+                .evaluate_author(resolver, domain, spf, dkim, false)
+                .await;
+            return Evaluation {
+                result: evaluation.result.clone(),
+                policy: evaluation.policy,
+                authors: vec![evaluation],
+            };
+        }
         let (domains, problem) = match author {
             Author::From(domains) if domains.is_empty() => (
                 domains,
@@ -605,14 +618,15 @@ impl Verifier {
         policy_regardless: bool,
     ) -> AuthorEvaluation {
         let mut lookups = Lookups::new(resolver, &self.records);
-        let mut evaluation = AuthorEvaluation {
+        // Without a record, every query belongs to `other_queries`.
+        let without_record = |result, trace| AuthorEvaluation {
             author_domain: author_domain.clone(),
-            result: DmarcResult::None(NoPolicyReason::NoPolicyRecord),
+            result,
             method: self.method(),
             discovery: None,
             alignments: Vec::new(),
             policy: None,
-            other_queries: Vec::new(),
+            other_queries: trace,
         };
         // RFC 9989 §4.10.1: a record at the Author Domain decides the policy whatever its
         // Organizational Domain, which only relaxed alignment needs, and only for an
@@ -639,74 +653,79 @@ impl Verifier {
         {
             Discovered::Found(discovery) => discovery,
             Discovered::NoPolicy(reason) => {
-                evaluation.result = DmarcResult::None(reason);
-                evaluation.other_queries = lookups.trace;
-                return evaluation;
+                return without_record(DmarcResult::None(reason), lookups.trace);
             }
             Discovered::TemporaryFailure(failure) => {
-                evaluation.result = DmarcResult::TempError(failure);
-                evaluation.other_queries = lookups.trace;
-                return evaluation;
+                return without_record(DmarcResult::TempError(failure), lookups.trace);
             }
         };
+        // The evaluation is built at the end, from these values: a future holding it across
+        // the awaits below would be larger, and every poll moves it.
         let discovery_queries = lookups.trace.len();
         let requested = match discovery.record.requested_policies() {
             Ok(requested) => requested,
             Err(defect) => {
-                evaluation.result = DmarcResult::PermError(PermErrorReason::UnusableRecord {
+                let result = DmarcResult::PermError(PermErrorReason::UnusableRecord {
                     policy_domain: discovery.policy_domain.clone(),
                     defect,
                 });
                 discovery.queries = lookups.trace;
+                let mut evaluation = without_record(result, Vec::new());
                 evaluation.discovery = Some(discovery);
                 return evaluation;
             }
         };
 
-        evaluation.alignments = self
+        let alignments = self
             .check_alignments(&mut lookups, &mut discovery, spf, dkim)
             .await;
-        let aligned = evaluation
-            .alignments
+        let aligned = alignments
             .iter()
             .find(|a| a.outcome == AlignmentOutcome::Aligned);
-        let failure = evaluation.alignments.iter().find_map(|a| match &a.outcome {
+        let failure = alignments.iter().find_map(|a| match &a.outcome {
             AlignmentOutcome::TemporaryFailure(f) => Some(f.clone()),
             _ => None,
         });
-        evaluation.result = match (aligned, failure) {
+        let mut result = match (aligned, failure) {
             (Some(a), _) => DmarcResult::Pass(AlignedIdentifier {
                 mechanism: a.mechanism,
                 domain: a.domain.clone(),
                 mode: a.mode,
             }),
             (None, Some(failure)) => DmarcResult::TempError(failure),
-            (None, None) if evaluation.alignments.is_empty() => {
+            (None, None) if alignments.is_empty() => {
                 DmarcResult::Fail(FailReason::NoAuthenticatedIdentifier)
             }
             (None, None) => DmarcResult::Fail(FailReason::NotAligned),
         };
 
-        let needs_policy = matches!(evaluation.result, DmarcResult::Fail(_)) || policy_regardless;
-        if needs_policy {
+        let mut policy = None;
+        if matches!(result, DmarcResult::Fail(_)) || policy_regardless {
             match self
                 .select_policy(&mut lookups, &discovery, requested)
                 .await
             {
-                Ok(policy) => evaluation.policy = Some(policy),
+                Ok(selected) => policy = Some(selected),
                 Err(failure) => {
-                    if !evaluation.result.is_pass() {
-                        evaluation.result = DmarcResult::TempError(failure);
+                    if !result.is_pass() {
+                        result = DmarcResult::TempError(failure);
                     }
                 }
             }
         }
         // The discovery's queries open the trace: move them, and the rest, without copies.
         let mut trace = lookups.trace;
-        evaluation.other_queries = trace.split_off(discovery_queries.min(trace.len()));
+        let other_queries = trace.split_off(discovery_queries.min(trace.len()));
         discovery.queries = trace;
-        evaluation.discovery = Some(discovery);
-        evaluation
+        AuthorEvaluation {
+            author_domain: author_domain.clone(),
+            result,
+            method: self.method(),
+            discovery: Some(discovery),
+            alignments,
+            policy,
+            other_queries,
+        }
     }
 
     /// RFC 9989 §4.4 and §4.10.2: each passing SPF MAIL FROM or DKIM `d=` domain against the
