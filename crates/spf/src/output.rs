@@ -468,20 +468,43 @@ fn write_comment_text(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
 
 /// A record of what an evaluation did, in order; [`Trace::events`] lists it.
 ///
-/// Recording is cheap: one list of steps, one allocation. A term's evaluation is kept as
-/// the position of its record's step and of the term in the record, and becomes a
+/// Recording is cheap: a list of small steps, and a short list of what they own (two
+/// allocations, each small enough for the allocator's fast path). A term's evaluation is
+/// kept as the position of its record's step and of the term in the record, and becomes a
 /// [`TraceEvent::Term`] (with the domain and the term itself) only when the trace is read;
 /// the loading of a record (`check_host()` entered, its TXT query, the record selected) is
 /// one step holding the name once and the answer the evaluation got, and becomes three
 /// events when read.
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
+    /// The steps in order; small and without drop glue.
     steps: Vec<Step>,
+    /// What [`Step::Owned`] points to.
+    owned: Vec<Owned>,
 }
 
 /// One recorded step.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum Step {
+    /// Position in [`Trace::owned`].
+    Owned(u32),
+    Term {
+        /// Position of the record's [`Owned::Load`] step.
+        record_step: u32,
+        /// Position of the term in the record.
+        term: u32,
+        outcome: TermOutcome,
+    },
+    Result {
+        /// Position of the record's [`Owned::Load`] step.
+        record_step: u32,
+        result: SpfResult,
+    },
+}
+
+/// A step that owns data.
+#[derive(Clone, Debug)]
+pub(crate) enum Owned {
     /// An event recorded whole.
     Event(TraceEvent),
     /// [`TraceEvent::CheckHost`], then [`TraceEvent::Query`] of the TXT records at `domain`
@@ -498,35 +521,24 @@ pub(crate) enum Step {
         /// The record selected and parsed.
         record: Arc<Record>,
     },
-    Term {
-        /// Position of the record's [`Step::Load`].
-        record_step: u32,
-        /// Position of the term in the record.
-        term: u32,
-        outcome: TermOutcome,
-    },
-    Result {
-        /// Position of the record's [`Step::Load`].
-        record_step: u32,
-        result: SpfResult,
-    },
 }
 
 impl Trace {
-    /// Room for `steps` steps.
-    pub(crate) fn with_capacity(steps: usize) -> Trace {
+    /// Room for `steps` steps, of which `owned` own data.
+    pub(crate) fn with_capacity(steps: usize, owned: usize) -> Trace {
         Trace {
             steps: Vec::with_capacity(steps),
+            owned: Vec::with_capacity(owned),
         }
     }
 
     /// Records `event` whole; returns its step's position.
     pub(crate) fn push_event(&mut self, event: TraceEvent) -> usize {
-        self.push(Step::Event(event))
+        self.push_owned(Owned::Event(event))
     }
 
-    /// Records the loading of `record` at `domain` (see [`Step::Load`]); returns its step's
-    /// position, which the record's terms and result refer to.
+    /// Records the loading of `record` at `domain` (see [`Owned::Load`]); returns its
+    /// step's position, which the record's terms and result refer to.
     pub(crate) fn push_load(
         &mut self,
         entry: Entry,
@@ -534,13 +546,19 @@ impl Trace {
         (records, ttl_seconds): (Arc<[Txt]>, u32),
         record: Arc<Record>,
     ) -> usize {
-        self.push(Step::Load {
+        self.push_owned(Owned::Load {
             entry,
             domain,
             records,
             ttl_seconds,
             record,
         })
+    }
+
+    fn push_owned(&mut self, owned: Owned) -> usize {
+        let index = step_index(self.owned.len());
+        self.owned.push(owned);
+        self.push(Step::Owned(index))
     }
 
     /// Records the term at `term` of the record loaded at step `record_step`.
@@ -568,6 +586,11 @@ impl Trace {
         self.steps.len() - 1
     }
 
+    /// The data of step `index`, when it owns some.
+    fn owned_at(&self, index: u32) -> Option<&Owned> {
+        self.owned.get(usize::try_from(index).ok()?)
+    }
+
     /// The events, in order.
     pub fn events(&self) -> Vec<TraceEvent> {
         let mut events = Vec::with_capacity(self.len());
@@ -579,13 +602,12 @@ impl Trace {
 
     /// How many events there are.
     pub fn len(&self) -> usize {
-        self.steps
+        let loads = self
+            .owned
             .iter()
-            .map(|step| match step {
-                Step::Load { .. } => 3,
-                _ => 1,
-            })
-            .sum()
+            .filter(|owned| matches!(owned, Owned::Load { .. }))
+            .count();
+        self.steps.len() + 2 * loads
     }
 
     /// True when nothing was recorded (tracing was off, or nothing was evaluated).
@@ -596,36 +618,42 @@ impl Trace {
     /// Appends the events of `step` to `events`.
     fn push_events(&self, step: &Step, events: &mut Vec<TraceEvent>) {
         let record_at = |index: u32| match self.steps.get(usize::try_from(index).ok()?) {
-            Some(Step::Load { domain, record, .. }) => Some((domain, record)),
+            Some(&Step::Owned(owned)) => match self.owned_at(owned) {
+                Some(Owned::Load { domain, record, .. }) => Some((domain, record)),
+                _ => None,
+            },
             _ => None,
         };
-        match step {
-            Step::Event(event) => events.push(event.clone()),
-            Step::Load {
-                entry,
-                domain,
-                records,
-                ttl_seconds,
-                record,
-            } => {
-                events.push(TraceEvent::CheckHost {
-                    domain: domain.clone(),
-                    entry: *entry,
-                });
-                events.push(TraceEvent::Query {
-                    name: domain.clone(),
-                    record_type: RecordType::Txt,
-                    answer: Ok(DnsAnswer::Txt(Answer::Records {
-                        records: Arc::clone(records),
-                        ttl_seconds: *ttl_seconds,
-                    })),
-                });
-                events.push(TraceEvent::Record {
-                    domain: domain.clone(),
-                    record: Arc::clone(record),
-                });
-            }
-            &Step::Term {
+        match *step {
+            Step::Owned(index) => match self.owned_at(index) {
+                Some(Owned::Event(event)) => events.push(event.clone()),
+                Some(Owned::Load {
+                    entry,
+                    domain,
+                    records,
+                    ttl_seconds,
+                    record,
+                }) => {
+                    events.push(TraceEvent::CheckHost {
+                        domain: domain.clone(),
+                        entry: *entry,
+                    });
+                    events.push(TraceEvent::Query {
+                        name: domain.clone(),
+                        record_type: RecordType::Txt,
+                        answer: Ok(DnsAnswer::Txt(Answer::Records {
+                            records: Arc::clone(records),
+                            ttl_seconds: *ttl_seconds,
+                        })),
+                    });
+                    events.push(TraceEvent::Record {
+                        domain: domain.clone(),
+                        record: Arc::clone(record),
+                    });
+                }
+                None => {}
+            },
+            Step::Term {
                 record_step,
                 term,
                 outcome,
@@ -645,7 +673,7 @@ impl Trace {
                     outcome,
                 });
             }
-            &Step::Result {
+            Step::Result {
                 record_step,
                 result,
             } => {
