@@ -604,9 +604,12 @@ impl std::hash::Hasher for WordHasher {
         }
         let rest = words.remainder();
         if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
+            // The little-endian word of the zero-padded rest, without a `memcpy` call.
+            let word = rest
+                .iter()
+                .rev()
+                .fold(0, |word, &byte| word << 8 | u64::from(byte));
+            self.add(word);
         }
     }
 

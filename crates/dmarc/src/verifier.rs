@@ -539,6 +539,19 @@ impl Verifier {
                 authors: vec![evaluation],
             };
         }
+        // Boxed: its state (the list of domains, their evaluations so far) would otherwise
+        // enlarge every message's future, which is moved as a whole.
+        Box::pin(self.evaluate_several(resolver, author, spf, dkim)).await
+    }
+
+    /// [`Verifier::evaluate`] of any [`Author`] but a single domain in one From field.
+    async fn evaluate_several<R: Resolver>(
+        &self,
+        resolver: &R,
+        author: &Author,
+        spf: &SpfOutcome,
+        dkim: &[DkimOutcome],
+    ) -> Evaluation {
         let (domains, problem) = match author {
             Author::From(domains) if domains.is_empty() => (
                 domains,
