@@ -486,9 +486,11 @@ impl Record {
 ///
 /// Bounded: at most [`RecordCache::CAPACITY`] texts of at most [`RecordCache::MAX_TEXT_LEN`]
 /// bytes, and [`RecordCache::PLAN_CAPACITY`] walk plans (whose texts are shared with the map,
-/// or kept by a plan after the map started over: eight per plan at most); when full, each map
-/// starts over, so an attacker cycling through record texts or domains costs parsing, never
-/// unbounded memory.
+/// or kept by a plan after the map started over: eight per plan at most; each step of a plan
+/// also keeps the last TXT answer read there when it holds at most
+/// [`RecordCache::MAX_KEPT_TEXTS`] texts of [`RecordCache::MAX_TEXT_LEN`] bytes in all); when
+/// full, each map starts over, so an attacker cycling through record texts or domains costs
+/// parsing, never unbounded memory.
 ///
 /// It also keeps the `_dmarc.<domain>` names queried, and the [`WalkPlan`] of each domain
 /// walked from: building and validating a [`Name`] costs more than looking one up.
