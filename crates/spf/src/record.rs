@@ -336,38 +336,38 @@ const SPACE_MAP_BYTES: usize = 1024;
 const SPACE_MAP_WORDS: usize = SPACE_MAP_BYTES / 64;
 
 /// Sets bit `i % 64` of `map[i / 64]` for every space `bytes[i]`, eight bytes at a time, and
-/// returns the number of spaces. `bytes` is at most [`SPACE_MAP_BYTES`] long (longer input
-/// is marked only as far as the map reaches).
+/// returns the number of spaces. `bytes` is at most [`SPACE_MAP_BYTES`] long (of longer
+/// input, only what the map covers is marked and counted).
 fn map_spaces(bytes: &[u8], map: &mut [u64; SPACE_MAP_WORDS]) -> usize {
     const LOW_SEVEN: u64 = u64::from_ne_bytes([0x7f; 8]);
     const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
     // Gathers the lowest bit of each byte (bit 8j) into bit 56 + j; no two products
     // overlap, so nothing carries.
     const GATHER: u64 = 0x0102_0408_1020_4080;
-    let mut chunks = bytes.chunks_exact(8);
     let mut count = 0;
-    for (index, chunk) in (&mut chunks).enumerate() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        // As in `count_spaces`, the top bit set in exactly the bytes that are spaces;
-        // little-endian, so byte j of the chunk is byte j of the word.
-        let x = u64::from_le_bytes(word) ^ SPACES;
-        let zero_bytes = !(((x & LOW_SEVEN) + LOW_SEVEN) | x | LOW_SEVEN);
-        let bits = (zero_bytes >> 7).wrapping_mul(GATHER) >> 56;
+    // 64 bytes, one map word, at a time; the last block is padded with zero bytes (not
+    // spaces), and only its words that hold input are looked at.
+    for (slot, block) in map.iter_mut().zip(bytes.chunks(64)) {
+        let length = block.len();
+        let mut padded = [0u8; 64];
+        let block = if let Ok(whole) = <&[u8; 64]>::try_from(block) {
+            whole
+        } else {
+            padded[..block.len()].copy_from_slice(block);
+            &padded
+        };
+        let mut bits = 0;
+        for (index, word) in block.chunks_exact(8).take(length.div_ceil(8)).enumerate() {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(word);
+            // As in `count_spaces`, the top bit set in exactly the bytes that are spaces;
+            // little-endian, so byte j of the chunk is byte j of the word.
+            let x = u64::from_le_bytes(eight) ^ SPACES;
+            let zero_bytes = !(((x & LOW_SEVEN) + LOW_SEVEN) | x | LOW_SEVEN);
+            bits |= ((zero_bytes >> 7).wrapping_mul(GATHER) >> 56) << (8 * index);
+        }
         count += bits.count_ones() as usize;
-        if let Some(slot) = map.get_mut(index / 8) {
-            *slot |= bits << (8 * (index % 8));
-        }
-    }
-    let base = bytes.len() - chunks.remainder().len();
-    for (offset, &b) in chunks.remainder().iter().enumerate() {
-        if b == b' ' {
-            count += 1;
-            let at = base + offset;
-            if let Some(slot) = map.get_mut(at / 64) {
-                *slot |= 1 << (at % 64);
-            }
-        }
+        *slot = bits;
     }
     count
 }
@@ -554,18 +554,16 @@ fn ip4_fast(text: &[u8]) -> Option<Mechanism> {
 /// `ip6-network [ ip6-cidr-length ]`, the whole of `text`.
 #[inline]
 fn ip6_fast(text: &[u8]) -> Option<Mechanism> {
-    // One look for both the end of the address and a dot (an IPv4 part).
-    let mut end = text.len();
-    let mut dotted = false;
-    for (index, &byte) in text.iter().enumerate() {
-        if byte == b'/' {
-            end = index;
-            break;
+    // Without an IPv4 part the one-pass parser reads the address and stops at its end;
+    // with one (it stops at a dot) the general parser reads up to the `/`.
+    let (network, end) = match ipv6_plain_prefix(text)? {
+        (Some(network), end) => (network, end),
+        (None, _) => {
+            let end = text.iter().position(|&b| b == b'/').unwrap_or(text.len());
+            (ipv6_address_dotted(&text[..end], true)?, end)
         }
-        dotted |= byte == b'.';
-    }
-    let (address, rest) = text.split_at(end);
-    let network = ipv6_address_dotted(address, dotted)?;
+    };
+    let rest = &text[end..];
     let prefix_length = match rest {
         [] => None,
         [b'/', length @ ..] => Some(cidr_fast(length, 128)?),
@@ -956,6 +954,12 @@ pub(crate) fn ipv6_address(text: &[u8]) -> Option<Ipv6Addr> {
 /// to try at each group).
 #[inline]
 fn ipv6_address_dotted(text: &[u8], may_have_ipv4: bool) -> Option<Ipv6Addr> {
+    if !may_have_ipv4 {
+        return match ipv6_plain_prefix(text)? {
+            (Some(address), end) if end == text.len() => Some(address),
+            _ => None,
+        };
+    }
     let mut position = 0;
     let mut head = [0u16; 8];
     let (head_length, head_ends_in_ipv4) =
@@ -977,6 +981,94 @@ fn ipv6_address_dotted(text: &[u8], may_have_ipv4: bool) -> Option<Ipv6Addr> {
     }
     head[8 - tail_length..].copy_from_slice(&tail[..tail_length]);
     Some(Ipv6Addr::from(head))
+}
+
+/// The value of each hexadecimal digit, and `0xff` for every other byte.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = match byte as u8 {
+            digit @ b'0'..=b'9' => digit - b'0',
+            letter @ b'a'..=b'f' => letter - b'a' + 10,
+            letter @ b'A'..=b'F' => letter - b'A' + 10,
+            _ => 0xff,
+        };
+        byte += 1;
+    }
+    table
+};
+
+/// The IPv6 address at the start of `text`, in the text forms without an IPv4 part: one
+/// pass over the groups, with `::` noted where it stands and the groups after it moved to
+/// the end. Stops at the first byte that cannot continue the address and returns where;
+/// the address is `None` when that byte is a dot (an IPv4 part, which this does not read).
+/// `None` overall when what comes before is not an address.
+fn ipv6_plain_prefix(text: &[u8]) -> Option<(Option<Ipv6Addr>, usize)> {
+    let is_hex = |at: usize| {
+        text.get(at)
+            .is_some_and(|&b| HEX_VALUE[usize::from(b)] != 0xff)
+    };
+    let mut groups = [0u16; 8];
+    let mut count = 0;
+    // Where `::` stands: the number of groups before it.
+    let mut gap = None;
+    let mut at = 0;
+    if text.starts_with(b"::") {
+        gap = Some(0);
+        at = 2;
+    }
+    if gap.is_none() || is_hex(at) {
+        loop {
+            // h16 = 1*4HEXDIG
+            let start = at;
+            let mut value = 0u16;
+            while at - start < 4
+                && let Some(&byte) = text.get(at)
+            {
+                let digit = HEX_VALUE[usize::from(byte)];
+                if digit == 0xff {
+                    break;
+                }
+                value = (value << 4) | u16::from(digit);
+                at += 1;
+            }
+            if at == start {
+                return None;
+            }
+            *groups.get_mut(count)? = value;
+            count += 1;
+            if text.get(at) != Some(&b':') {
+                break;
+            }
+            at += 1;
+            if text.get(at) == Some(&b':') {
+                if gap.is_some() {
+                    return None;
+                }
+                gap = Some(count);
+                at += 1;
+                if !is_hex(at) {
+                    break;
+                }
+            }
+        }
+    }
+    if text.get(at) == Some(&b'.') {
+        return Some((None, at));
+    }
+    let address = match gap {
+        None if count == 8 => groups,
+        // `::` stands for at least one group.
+        Some(before) if count < 8 => {
+            let after = count - before;
+            groups.copy_within(before..count, 8 - after);
+            groups[before..8 - after].fill(0);
+            groups
+        }
+        _ => return None,
+    };
+    Some((Some(Ipv6Addr::from(address)), at))
 }
 
 /// Reads up to `groups.len()` colon-separated groups from `text` at `position` (the first
@@ -1447,6 +1539,12 @@ mod tests {
         /// Random strings over the characters of the text forms (and a few others).
         #[test]
         fn ipv6_parser_agrees_with_std_on_strings(text in "[0-9a-fA-F:.g/ ]{0,45}") {
+            proptest::prop_assert_eq!(ipv6_address(text.as_bytes()), std_ipv6(&text), "{}", text);
+        }
+
+        /// Random strings without a dot (the one-pass parser's input).
+        #[test]
+        fn ipv6_plain_parser_agrees_with_std(text in "[0-9a-fA-F:]{0,42}") {
             proptest::prop_assert_eq!(ipv6_address(text.as_bytes()), std_ipv6(&text), "{}", text);
         }
 
