@@ -556,12 +556,11 @@ fn ip4_fast(text: &[u8]) -> Option<Mechanism> {
 fn ip6_fast(text: &[u8]) -> Option<Mechanism> {
     // Without an IPv4 part the one-pass parser reads the address and stops at its end;
     // with one (it stops at a dot) the general parser reads up to the `/`.
-    let (network, end) = match ipv6_plain_prefix(text)? {
-        (Some(network), end) => (network, end),
-        (None, _) => {
-            let end = text.iter().position(|&b| b == b'/').unwrap_or(text.len());
-            (ipv6_address_dotted(&text[..end], true)?, end)
-        }
+    let (network, end) = if let (Some(network), end) = ipv6_plain_prefix(text)? {
+        (network, end)
+    } else {
+        let end = text.iter().position(|&b| b == b'/').unwrap_or(text.len());
+        (ipv6_address_dotted(&text[..end], true)?, end)
     };
     let rest = &text[end..];
     let prefix_length = match rest {
@@ -986,14 +985,17 @@ fn ipv6_address_dotted(text: &[u8], may_have_ipv4: bool) -> Option<Ipv6Addr> {
 /// The value of each hexadecimal digit, and `0xff` for every other byte.
 const HEX_VALUE: [u8; 256] = {
     let mut table = [0xff; 256];
-    let mut byte = 0;
-    while byte < 256 {
-        table[byte] = match byte as u8 {
+    let mut byte: u8 = 0;
+    loop {
+        table[byte as usize] = match byte {
             digit @ b'0'..=b'9' => digit - b'0',
             letter @ b'a'..=b'f' => letter - b'a' + 10,
             letter @ b'A'..=b'F' => letter - b'A' + 10,
             _ => 0xff,
         };
+        if byte == u8::MAX {
+            break;
+        }
         byte += 1;
     }
     table
