@@ -393,9 +393,17 @@ fn next_space(map: &[u64; SPACE_MAP_WORDS], from: usize, len: usize) -> usize {
 /// True when `txt` is an SPF version 1 record: `v=spf1` (any case) followed by a space or
 /// the end (§4.5). Other TXT records at the same name are none of SPF's business.
 pub fn is_spf_record(txt: &[u8]) -> bool {
-    txt.len() >= VERSION.len()
-        && txt[..VERSION.len()].eq_ignore_ascii_case(VERSION)
-        && txt.get(VERSION.len()).is_none_or(|&b| b == b' ')
+    // The six bytes as one number, the letters' case bit set: a byte becomes a lower-case
+    // letter of `v=spf1` only if it is that letter in either case, and `=` and `1` are
+    // compared as they are.
+    const CASE: u64 = u64::from_le_bytes([0x20, 0, 0x20, 0x20, 0x20, 0, 0, 0]);
+    const LOWER: u64 = u64::from_le_bytes([b'v', b'=', b's', b'p', b'f', b'1', 0, 0]);
+    let Some(head) = txt.first_chunk::<6>() else {
+        return false;
+    };
+    let mut bytes = [0u8; 8];
+    bytes[..6].copy_from_slice(head);
+    u64::from_le_bytes(bytes) | CASE == LOWER && txt.get(VERSION.len()).is_none_or(|&b| b == b' ')
 }
 
 type Input<'a> = &'a [u8];
@@ -1249,6 +1257,35 @@ mod tests {
 
     fn kind(record: &str) -> ParseErrorKind {
         Record::parse(record.as_bytes()).unwrap_err().kind()
+    }
+
+    proptest::proptest! {
+        /// The folded comparison is `eq_ignore_ascii_case` on the version: the version in
+        /// any case, one byte replaced by any byte (or not), cut anywhere, any byte after.
+        #[test]
+        fn version_check_agrees(
+            upper in proptest::prelude::any::<u8>(),
+            at in 0..8usize,
+            replacement in proptest::prelude::any::<u8>(),
+            tail in proptest::prelude::any::<u8>(),
+        ) {
+            let mut bytes: Vec<u8> = VERSION
+                .iter()
+                .enumerate()
+                .map(|(i, &b)| if upper & (1 << i) != 0 { b.to_ascii_uppercase() } else { b })
+                .collect();
+            bytes.push(tail);
+            if let Some(byte) = bytes.get_mut(at) {
+                *byte = replacement;
+            }
+            for end in 0..=bytes.len() {
+                let txt = &bytes[..end];
+                let expected = txt.len() >= VERSION.len()
+                    && txt[..VERSION.len()].eq_ignore_ascii_case(VERSION)
+                    && txt.get(VERSION.len()).is_none_or(|&b| b == b' ');
+                proptest::prop_assert_eq!(is_spf_record(txt), expected, "{:?}", txt);
+            }
+        }
     }
 
     #[test]

@@ -375,6 +375,35 @@ struct Frame {
     is_include: bool,
 }
 
+/// The frames waiting for an include to finish: the first few inline (include chains are
+/// rarely deep), the rest in a list, so the common evaluation allocates nothing for them.
+#[derive(Default)]
+struct FrameStack {
+    inline: [Option<Frame>; FrameStack::INLINE],
+    len: usize,
+    spilled: Vec<Frame>,
+}
+
+impl FrameStack {
+    const INLINE: usize = 3;
+
+    fn push(&mut self, frame: Frame) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = Some(frame),
+            None => self.spilled.push(frame),
+        }
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<Frame> {
+        self.len = self.len.checked_sub(1)?;
+        match self.inline.get_mut(self.len) {
+            Some(slot) => slot.take(),
+            None => self.spilled.pop(),
+        }
+    }
+}
+
 /// What evaluating one term did to its frame.
 enum FrameStep {
     Continue,
@@ -431,7 +460,7 @@ impl<R: Resolver> Evaluation<'_, R> {
             is_include: false,
         };
         // Frames waiting for an include they started to finish.
-        let mut suspended: Vec<Frame> = Vec::new();
+        let mut suspended = FrameStack::default();
         loop {
             // Terms that need no DNS are evaluated without entering (and building) the
             // asynchronous `step`.
