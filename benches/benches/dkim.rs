@@ -1,6 +1,7 @@
 //! DKIM signing and verification (`mailproof-dkim`) of 2 KiB, 16 KiB and 256 KiB messages,
 //! rsa-sha256 (2048-bit key) and ed25519-sha256, relaxed/relaxed, next to the physical limit
-//! and to mail-auth 0.15 (feature `compare`).
+//! and to mail-auth 0.15 (feature `compare`). `DKIM_BENCH_FILTER` selects rows in the
+//! interleaved mode (see `interleaved`).
 //!
 //! One group per (algorithm, size), `dkim/<algorithm>/<size>`, rows:
 //! * `mailproof-sign (<backend>)`: raw message bytes to the DKIM-Signature field (parse,
@@ -8,6 +9,8 @@
 //! * `mailproof-verify (<backend>)`: raw signed bytes to the verdict: message parse, signature
 //!   parse, key lookup in an in-memory `ZoneResolver` and key-record parse, canonicalization,
 //!   body and header hashes, signature check.
+//! * `mailproof-verify-with-keys (<backend>)`: the same through `Verifier::verify_with_keys`,
+//!   the key record handed over by the caller (no async runtime, no resolver).
 //! * `limit-sign (<crypto>)` / `limit-verify (<crypto>)`: what no implementation can beat,
 //!   SHA-256 over the message's bytes plus one raw RSA / Ed25519 operation on a 32-byte
 //!   input, with ring directly, and with aws-lc-rs directly under feature `aws-lc`.
@@ -415,6 +418,25 @@ fn rows<'a>(
             ));
         },
     ));
+    // The same verification without the async runtime: the key answer fetched beforehand and
+    // handed over by `verify_with_keys` (the pure API, for callers with their own DNS).
+    let key_name = Name::new(&format!("{}._domainkey.{DOMAIN}", alg.selector()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let answer = rt
+        .block_on(mailproof_dns::Resolver::txt(&fixture.zone, &key_name))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let keyed = Verifier::new(Policy::default()).with_clock(Clock::Fixed(NOW + 60));
+    let mut keyed_scratch = Scratch::new();
+    rows.push(Row::new(
+        format!("mailproof-verify-with-keys ({BACKEND})"),
+        move || {
+            let message =
+                Message::parse(black_box(&fixture.signed)).unwrap_or_else(|e| panic!("{e}"));
+            let results =
+                keyed.verify_with_keys(&message, &mut |_| Ok(answer.clone()), &mut keyed_scratch);
+            assert_eq!(results[0].result(), DkimResult::Pass);
+        },
+    ));
     limit_rows!(rows, fixture, ring, "ring");
     #[cfg(feature = "aws-lc")]
     limit_rows!(rows, fixture, aws_lc_rs, "aws-lc");
@@ -442,8 +464,14 @@ fn bench(c: &mut Criterion) {
 
 /// The interleaved run (see the crate docs): `rounds` batches of each row, medians printed
 /// as a Markdown table.
+///
+/// `DKIM_BENCH_FILTER`, if set, is a comma-separated list of substrings: only the rows whose
+/// `group/row` name contains one of them run (e.g. `2KiB/mailproof-verify,2KiB/limit-verify`).
 fn interleaved(rounds: usize) {
     let rt = runtime();
+    let filter: Vec<String> = std::env::var("DKIM_BENCH_FILTER")
+        .map(|f| f.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
     println!(
         "| group | row | median | / limit ring | / limit aws-lc | / mail-auth |\n|---|---|---|---|---|---|"
     );
@@ -451,7 +479,14 @@ fn interleaved(rounds: usize) {
         for (size, size_name) in SIZES {
             let fixture = fixture(alg, size);
             let peer = peer_state::State::new(&rt, &fixture);
-            let mut rows = rows(&rt, &fixture, &peer);
+            let group = format!("{}/{size_name}", alg.name());
+            let mut rows: Vec<Row<'_>> = rows(&rt, &fixture, &peer)
+                .into_iter()
+                .filter(|row| selected(&filter, &format!("{group}/{}", row.name)))
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
             let times = medians(&mut rows, rounds);
             let medians: Vec<(String, f64)> = rows
                 .iter()
@@ -480,6 +515,11 @@ fn interleaved(rounds: usize) {
             peer.check();
         }
     }
+}
+
+/// Whether `name` passes the interleaved mode's filter (an empty filter passes everything).
+fn selected(filter: &[String], name: &str) -> bool {
+    filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()))
 }
 
 fn main() {

@@ -160,61 +160,78 @@ pub struct Signature {
 /// assert!(sig.signed_headers.contains("TO"));
 /// # Ok::<(), mailproof_dkim::SignatureError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct SignedHeaders {
-    /// The names joined by `:`, without white space (names are printable ASCII without
-    /// `:`, so the separator is unambiguous).
-    joined: Box<str>,
+    /// The `h=` value as written: names, `:` and FWS, checked by `parse` (so it is
+    /// printable ASCII and FWS only).
+    raw: Box<str>,
     count: usize,
 }
+
+/// `h=` byte classes ([`H_CLASS`]): any other byte.
+const H_OTHER: u8 = 0;
+/// A field-name byte (`ftext`: printable ASCII except `:`).
+const H_NAME: u8 = 1;
+/// The separator.
+const H_COLON: u8 = 2;
+/// FWS.
+const H_FWS: u8 = 3;
+/// The class of every byte in `h=`.
+const H_CLASS: [u8; 256] = {
+    let mut table = [H_OTHER; 256];
+    let mut b = 33;
+    while b <= 126 {
+        table[b] = H_NAME;
+        b += 1;
+    }
+    table[b':' as usize] = H_COLON;
+    table[b' ' as usize] = H_FWS;
+    table[b'\t' as usize] = H_FWS;
+    table[b'\r' as usize] = H_FWS;
+    table[b'\n' as usize] = H_FWS;
+    table
+};
 
 impl SignedHeaders {
     /// Reads `h=`: `hdr-name *( *FWS ":" *FWS hdr-name )`; `None` if an item is not a
     /// field name.
     fn parse(value: &[u8]) -> Option<SignedHeaders> {
-        // One pass: each item is [FWS] 1*ftext [FWS], found by three tight scans, its name
-        // copied whole; `:` separates items. White space between two name bytes, an empty
-        // item or any other byte makes the list invalid.
-        // The first offset at or after `from` whose byte `keep` refuses.
-        fn skip(value: &[u8], from: usize, keep: impl Fn(&u8) -> bool) -> usize {
-            value[from..]
-                .iter()
-                .position(|b| !keep(b))
-                .map_or(value.len(), |n| from + n)
-        }
-        let is_fws = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
-        let is_name_byte = |b: &u8| *b != b':' && (33..=126).contains(b);
-        let mut joined = Vec::with_capacity(value.len());
+        // One pass over the bytes: each item is [FWS] 1*ftext [FWS], and `:` separates
+        // items. White space between two name bytes, an empty item or any other byte makes
+        // the list invalid. The value is kept as written; `iter` trims the FWS.
+        let class = |i: usize| value.get(i).map(|&b| H_CLASS[usize::from(b)]);
         let mut count = 0;
         let mut i = 0;
         loop {
-            let start = skip(value, i, is_fws);
-            let end = skip(value, start, is_name_byte);
-            i = skip(value, end, is_fws);
-            let name = &value[start..end];
-            if name.is_empty() {
+            while class(i) == Some(H_FWS) {
+                i += 1;
+            }
+            let start = i;
+            while class(i) == Some(H_NAME) {
+                i += 1;
+            }
+            if start == i {
                 return None;
             }
-            if count > 0 {
-                joined.push(b':');
-            }
-            joined.extend_from_slice(name);
             count += 1;
-            match value.get(i) {
+            while class(i) == Some(H_FWS) {
+                i += 1;
+            }
+            match class(i) {
                 None => break,
-                Some(b':') => i += 1,
+                Some(H_COLON) => i += 1,
                 Some(_) => return None,
             }
         }
-        // Field names are printable ASCII: always UTF-8.
-        let joined = String::from_utf8(joined).ok()?.into_boxed_str();
-        Some(SignedHeaders { joined, count })
+        // Checked above: printable ASCII and FWS only, so always UTF-8.
+        let raw = Box::from(std::str::from_utf8(value).ok()?);
+        Some(SignedHeaders { raw, count })
     }
 
     /// The names, in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> + Clone {
         Names {
-            rest: Some(&self.joined),
+            rest: Some(&self.raw),
         }
         .take(self.count)
     }
@@ -235,8 +252,18 @@ impl SignedHeaders {
     }
 }
 
+/// Two lists are equal when they name the same fields in the same order (the white space
+/// around the names does not count).
+impl PartialEq for SignedHeaders {
+    fn eq(&self, other: &SignedHeaders) -> bool {
+        self.count == other.count && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for SignedHeaders {}
+
 /// The names of a [`SignedHeaders`]: split at `:` by a plain byte scan (the names are a
-/// few bytes long, too short for `str::split`'s memchr call to pay off).
+/// few bytes long, too short for `str::split`'s memchr call to pay off), FWS trimmed.
 #[derive(Clone)]
 struct Names<'a> {
     rest: Option<&'a str>,
@@ -247,13 +274,14 @@ impl<'a> Iterator for Names<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let rest = self.rest?;
-        if let Some(colon) = rest.bytes().position(|b| b == b':') {
+        let item = if let Some(colon) = rest.bytes().position(|b| b == b':') {
             self.rest = rest.get(colon + 1..);
-            rest.get(..colon)
+            rest.get(..colon)?
         } else {
             self.rest = None;
-            Some(rest)
-        }
+            rest
+        };
+        Some(item.trim_matches(|c: char| matches!(c, ' ' | '\t' | '\r' | '\n')))
     }
 }
 
@@ -315,7 +343,29 @@ impl SignatureError {
 
 /// Base64 as DKIM writes it: padding optional, FWS anywhere (removed before decoding).
 pub(crate) fn decode_base64(value: &[u8]) -> Option<Vec<u8>> {
-    decode_base64_fast(value).or_else(|| decode_base64_engine(value))
+    let mut out = vec![0u8; value.len() / 4 * 3 + 3];
+    match decode_base64_fast(value, &mut out) {
+        Some(len) => {
+            out.truncate(len);
+            Some(out)
+        }
+        None => decode_base64_engine(value),
+    }
+}
+
+/// [`decode_base64`] into an allocation of exactly the decoded length: values of up to
+/// 1 KiB (every `b=` up to RSA-4096, every `bh=`) are decoded on the stack first.
+pub(crate) fn decode_base64_boxed(value: &[u8]) -> Option<Box<[u8]>> {
+    const STACK: usize = 768;
+    let need = value.len() / 4 * 3 + 3;
+    if need > STACK {
+        return decode_base64(value).map(Vec::into_boxed_slice);
+    }
+    let mut buffer = [0u8; STACK];
+    match decode_base64_fast(value, &mut buffer[..need]) {
+        Some(len) => Some(Box::from(&buffer[..len])),
+        None => decode_base64_engine(value).map(Vec::into_boxed_slice),
+    }
 }
 
 /// The value of each base64 symbol, [`FWS_SYMBOL`] for FWS and [`OTHER_SYMBOL`] for any
@@ -344,15 +394,38 @@ const OTHER_SYMBOL: u8 = 0x80;
 /// then no padding or the canonical padding, FWS anywhere. `None` for anything else (an
 /// invalid byte, misplaced or non-canonical padding, a dangling symbol); the caller then
 /// asks [`decode_base64_engine`], which decides those cases exactly as before.
-fn decode_base64_fast(value: &[u8]) -> Option<Vec<u8>> {
-    // Written in place (every 4 input bytes give at most 3), truncated at the end.
-    let mut out = vec![0u8; value.len() / 4 * 3 + 3];
+///
+/// Writes into `out`, which must hold `value.len() / 4 * 3 + 3` bytes; returns the decoded
+/// length.
+fn decode_base64_fast(value: &[u8], out: &mut [u8]) -> Option<usize> {
     let mut len = 0;
     let mut group: u32 = 0;
     let mut symbols = 0usize;
     let mut rest = value;
     loop {
-        // Whole groups of four symbols (the bulk of a folded value) at once.
+        // Eight symbols (six bytes) at a time through the runs between folds.
+        while symbols.is_multiple_of(4)
+            && let Some((chunk, tail)) = rest.split_first_chunk::<8>()
+        {
+            let v = chunk.map(|x| u64::from(BASE64_VALUES[usize::from(x)]));
+            if (v[0] | v[1] | v[2] | v[3] | v[4] | v[5] | v[6] | v[7]) >= u64::from(FWS_SYMBOL) {
+                break;
+            }
+            let word = (v[0] << 42)
+                | (v[1] << 36)
+                | (v[2] << 30)
+                | (v[3] << 24)
+                | (v[4] << 18)
+                | (v[5] << 12)
+                | (v[6] << 6)
+                | v[7];
+            out.get_mut(len..len + 6)?
+                .copy_from_slice(&word.to_be_bytes()[2..]);
+            len += 6;
+            symbols += 8;
+            rest = tail;
+        }
+        // Whole groups of four symbols at once.
         if symbols.is_multiple_of(4)
             && let Some((&[a, b, c, d], tail)) = rest.split_first_chunk::<4>()
         {
@@ -412,8 +485,7 @@ fn decode_base64_fast(value: &[u8]) -> Option<Vec<u8>> {
         }
         _ => return None,
     }
-    out.truncate(len);
-    Some(out)
+    Some(len)
 }
 
 /// The `base64` crate's decoder, after removing FWS: the reference for
@@ -477,6 +549,25 @@ fn parse_number(value: &[u8], max_digits: usize) -> Option<u64> {
     std::str::from_utf8(value).ok()?.parse().ok()
 }
 
+/// The tags of §3.5, each with its slot in `Signature::parse_with_b_range`.
+const KNOWN_TAGS: [&str; 14] = [
+    "v", "a", "b", "bh", "c", "d", "h", "i", "l", "q", "s", "t", "x", "z",
+];
+const TAG_V: usize = 0;
+const TAG_A: usize = 1;
+const TAG_B: usize = 2;
+const TAG_BH: usize = 3;
+const TAG_C: usize = 4;
+const TAG_D: usize = 5;
+const TAG_H: usize = 6;
+const TAG_I: usize = 7;
+const TAG_L: usize = 8;
+const TAG_Q: usize = 9;
+const TAG_S: usize = 10;
+const TAG_T: usize = 11;
+const TAG_X: usize = 12;
+const TAG_Z: usize = 13;
+
 impl Signature {
     /// Parses the value of a DKIM-Signature header field (the bytes after the colon).
     ///
@@ -511,48 +602,72 @@ impl Signature {
         value: &[u8],
     ) -> Result<(Signature, (usize, usize)), SignatureError> {
         let tags = tag_list::parse(value).map_err(SignatureError::from_tag_list)?;
-        let find = |name: &[u8]| tags.iter().find(|t| t.name == name);
-        let required = |tag: &'static str| -> Result<&Tag<'_>, SignatureError> {
-            find(tag.as_bytes()).ok_or(SignatureError::MissingTag { tag })
+        // One pass puts each known tag in its slot (the list has no duplicates).
+        let mut slots: [Option<&Tag<'_>>; KNOWN_TAGS.len()] = [None; KNOWN_TAGS.len()];
+        for tag in &tags {
+            let slot = match tag.name {
+                b"v" => TAG_V,
+                b"a" => TAG_A,
+                b"b" => TAG_B,
+                b"bh" => TAG_BH,
+                b"c" => TAG_C,
+                b"d" => TAG_D,
+                b"h" => TAG_H,
+                b"i" => TAG_I,
+                b"l" => TAG_L,
+                b"q" => TAG_Q,
+                b"s" => TAG_S,
+                b"t" => TAG_T,
+                b"x" => TAG_X,
+                b"z" => TAG_Z,
+                _ => continue,
+            };
+            slots[slot] = Some(tag);
+        }
+        let find = |slot: usize| slots[slot];
+        let required = |slot: usize| -> Result<&Tag<'_>, SignatureError> {
+            slots[slot].ok_or(SignatureError::MissingTag {
+                tag: KNOWN_TAGS[slot],
+            })
         };
         let invalid = |tag: &'static str| SignatureError::InvalidValue { tag };
 
-        let version = required("v")?;
+        let version = required(TAG_V)?;
         if version.value != b"1" {
             return Err(SignatureError::UnsupportedVersion);
         }
         let algorithm =
-            Algorithm::parse(required("a")?.value).ok_or(SignatureError::UnsupportedAlgorithm)?;
-        let b_tag = required("b")?;
-        let signature = decode_base64(b_tag.value)
+            Algorithm::parse(required(TAG_A)?.value).ok_or(SignatureError::UnsupportedAlgorithm)?;
+        let b_tag = required(TAG_B)?;
+        let signature = decode_base64_boxed(b_tag.value)
             .filter(|s| !s.is_empty())
             .ok_or(invalid("b"))?;
-        let body_hash = decode_base64(required("bh")?.value)
+        let body_hash = decode_base64_boxed(required(TAG_BH)?.value)
             .filter(|s| !s.is_empty())
             .ok_or(invalid("bh"))?;
-        let signing_domain = parse_domain(required("d")?.value).ok_or(invalid("d"))?;
-        let signed_headers = SignedHeaders::parse(required("h")?.value).ok_or(invalid("h"))?;
-        let selector = parse_selector(required("s")?.value).ok_or(invalid("s"))?;
+        let signing_domain = parse_domain(required(TAG_D)?.value).ok_or(invalid("d"))?;
+        let signed_headers = SignedHeaders::parse(required(TAG_H)?.value).ok_or(invalid("h"))?;
+        let selector = parse_selector(required(TAG_S)?.value).ok_or(invalid("s"))?;
 
-        let (header_canonicalization, body_canonicalization) = match find(b"c") {
+        let (header_canonicalization, body_canonicalization) = match find(TAG_C) {
             None => (Canonicalization::Simple, Canonicalization::Simple),
             Some(tag) => parse_canonicalization(tag.value)?,
         };
-        let agent_identifier = find(b"i")
+        let agent_identifier = find(TAG_I)
             .map(|tag| parse_identity(tag.value).ok_or(invalid("i")))
             .transpose()?;
-        let body_length = find(b"l")
+        let body_length = find(TAG_L)
             .map(|tag| parse_number(tag.value, 76).ok_or(invalid("l")))
             .transpose()?;
-        if let Some(tag) = find(b"q")
+        if let Some(tag) = find(TAG_Q)
             && !tag_list::colon_list(tag.value).any(|m| m.eq_ignore_ascii_case(b"dns/txt"))
         {
             return Err(SignatureError::UnsupportedQueryMethod);
         }
-        let signed_at = find(b"t")
+        let signed_at = find(TAG_T)
             .map(|tag| parse_number(tag.value, 12).ok_or(invalid("t")))
             .transpose()?;
-        let expires_at = find(b"x")
+        let expires_at = find(TAG_X)
             .map(|tag| parse_number(tag.value, 12).ok_or(invalid("x")))
             .transpose()?;
         if let (Some(t), Some(x)) = (signed_at, expires_at)
@@ -560,12 +675,12 @@ impl Signature {
         {
             return Err(SignatureError::ExpiresBeforeSigned);
         }
-        let copied_headers = find(b"z").map(|tag| Box::from(tag.value));
+        let copied_headers = find(TAG_Z).map(|tag| Box::from(tag.value));
 
         let signature = Signature {
             algorithm,
-            signature: signature.into(),
-            body_hash: body_hash.into(),
+            signature,
+            body_hash,
             header_canonicalization,
             body_canonicalization,
             signing_domain,
@@ -594,11 +709,18 @@ impl Signature {
     ///
     /// `None` when the result is not a valid DNS name (too long).
     pub fn key_name(&self) -> Option<Name> {
-        Name::new(&format!(
-            "{}._domainkey.{}",
-            self.selector, self.signing_domain
-        ))
-        .ok()
+        // Built on the stack: a valid name has at most 255 octets.
+        const INFIX: &[u8] = b"._domainkey.";
+        let (selector, domain) = (self.selector.as_bytes(), self.signing_domain.as_str());
+        let len = selector.len() + INFIX.len() + domain.len();
+        let mut buffer = [0u8; 256];
+        let name = buffer.get_mut(..len)?;
+        let (head, tail) = name.split_at_mut(selector.len());
+        head.copy_from_slice(selector);
+        let (infix, rest) = tail.split_at_mut(INFIX.len());
+        infix.copy_from_slice(INFIX);
+        rest.copy_from_slice(domain.as_bytes());
+        Name::from_bytes(name).ok()
     }
 }
 
@@ -755,12 +877,14 @@ mod tests {
                 proptest::strategy::Just(b'/'), proptest::strategy::Just(b'+'),
                 proptest::strategy::Just(b'9'), proptest::strategy::Just(b'Q'),
                 proptest::prelude::any::<u8>(),
-            ], 0..40)) {
+            ], 0..80)) {
             let engine = decode_base64_engine(&value);
-            if let Some(fast) = decode_base64_fast(&value) {
-                proptest::prop_assert_eq!(Some(fast), engine.clone());
+            let mut out = vec![0; value.len() / 4 * 3 + 3];
+            if let Some(len) = decode_base64_fast(&value, &mut out) {
+                proptest::prop_assert_eq!(Some(out[..len].to_vec()), engine.clone());
             }
-            proptest::prop_assert_eq!(decode_base64(&value), engine);
+            proptest::prop_assert_eq!(decode_base64(&value), engine.clone());
+            proptest::prop_assert_eq!(decode_base64_boxed(&value).map(Vec::from), engine);
         }
 
         /// The one-pass `h=` reader against the obvious one: split on `:`, trim FWS, each

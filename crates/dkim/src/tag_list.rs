@@ -3,13 +3,6 @@
 //! The parser keeps every value as a slice of the input together with its offsets, because
 //! verification must later delete the value of `b=` from the exact header bytes (§3.5, "b=").
 
-use nom::IResult;
-use nom::Parser;
-use nom::bytes::complete::take_while;
-use nom::character::complete::satisfy;
-use nom::combinator::recognize;
-use nom::sequence::pair;
-
 /// One `tag-spec`: a tag name and its value, both slices of the parsed input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Tag<'a> {
@@ -35,24 +28,6 @@ pub(crate) enum TagListError {
     DuplicateTag { offset: usize },
 }
 
-/// `FWS = ([*WSP CRLF] 1*WSP)` (RFC 5322 §3.2.2).
-///
-/// Accepted loosely as any run of SP, HTAB, CR and LF: header fields reach this parser
-/// already unfolded into fields by the message splitter (every continuation line starts with
-/// WSP), and key records come from DNS where line breaks have no meaning.
-fn fws(input: &[u8]) -> IResult<&[u8], &[u8]> {
-    take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')).parse(input)
-}
-
-/// `tag-name = ALPHA *ALNUMPUNC`, `ALNUMPUNC = ALPHA / DIGIT / "_"`.
-fn tag_name(input: &[u8]) -> IResult<&[u8], &[u8]> {
-    recognize(pair(
-        satisfy(|c| c.is_ascii_alphabetic()),
-        take_while(|b: u8| b.is_ascii_alphanumeric() || b == b'_'),
-    ))
-    .parse(input)
-}
-
 /// `VALCHAR = %x21-3A / %x3C-7E` (printable ASCII except `;`), widened to the UTF-8 bytes
 /// that RFC 8616 §4 allows in `d=`, `i=` and `s=`.
 fn is_valchar(b: u8) -> bool {
@@ -64,21 +39,40 @@ fn is_valchar(b: u8) -> bool {
 /// Returns (rest, value): the value without trailing white space (that belongs to the
 /// `[FWS]` closing the `tag-spec`). Never fails: a value may be empty.
 fn tag_value(input: &[u8]) -> (&[u8], &[u8]) {
+    const SHORT: usize = 24;
     let is_value_byte = |b: u8| is_valchar(b) || matches!(b, b' ' | b'\t' | b'\r' | b'\n');
-    // The value normally runs to the next `;`: check that stretch in one branch-free pass,
-    // and fall back to finding the first other byte only when it fails.
-    // (memchr: `b=` values run to hundreds of bytes.)
-    let candidate = memchr::memchr(b';', input).unwrap_or(input.len());
-    let all_valid = input[..candidate]
-        .iter()
-        .fold(true, |ok, &b| ok & is_value_byte(b));
-    let len = if all_valid {
-        candidate
+    // Most values are a few bytes: look at the first ones directly. A long value (`b=`,
+    // `bh=`, `h=`, `p=`) normally runs to the next `;`: find that with memchr, check the
+    // stretch in one branch-free pass, and fall back to finding the first other byte only
+    // when it fails.
+    let head = &input[..input.len().min(SHORT)];
+    let len = if let Some(n) = head.iter().position(|&b| !is_value_byte(b)) {
+        n
+    } else if head.len() == input.len() {
+        input.len()
     } else {
-        input[..candidate]
-            .iter()
-            .position(|&b| !is_value_byte(b))
-            .unwrap_or(candidate)
+        let rest = &input[SHORT..];
+        let candidate = memchr::memchr(b';', rest).unwrap_or(rest.len());
+        // Branch-free, so it vectorizes: a byte is bad if it is a control byte other
+        // than FWS, or DEL (`;` cannot occur before `candidate`).
+        let bad = rest[..candidate].iter().fold(0u8, |bad, &b| {
+            let control = u8::from(b < 0x21)
+                & u8::from(b != b' ')
+                & u8::from(b != b'\t')
+                & u8::from(b != b'\r')
+                & u8::from(b != b'\n');
+            bad | control | u8::from(b == 0x7f)
+        });
+        let all_valid = bad == 0;
+        SHORT
+            + if all_valid {
+                candidate
+            } else {
+                rest[..candidate]
+                    .iter()
+                    .position(|&b| !is_value_byte(b))
+                    .unwrap_or(candidate)
+            }
     };
     let raw = &input[..len];
     let trimmed = raw
@@ -88,58 +82,104 @@ fn tag_value(input: &[u8]) -> (&[u8], &[u8]) {
     (&input[trimmed..], &raw[..trimmed])
 }
 
+/// Whether `b` is FWS as this parser accepts it (see [`fws`]).
+#[inline]
+fn is_fws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// The first offset at or after `i` that is not FWS.
+#[inline]
+fn skip_fws(input: &[u8], mut i: usize) -> usize {
+    while i < input.len() && is_fws(input[i]) {
+        i += 1;
+    }
+    i
+}
+
 /// `tag-list = tag-spec *( ";" tag-spec ) [ ";" ]`,
 /// `tag-spec = [FWS] tag-name [FWS] "=" [FWS] tag-value [FWS]`.
 ///
 /// White space after the final `;` is tolerated. Empty input gives an empty list (the
 /// callers then report the missing required tags).
+///
+/// One forward scan by index (this runs for every DKIM-Signature and key record); the nom
+/// grammar it implements is kept in the tests as its reference.
 pub(crate) fn parse(input: &[u8]) -> Result<Vec<Tag<'_>>, TagListError> {
-    let offset_of = |rest: &[u8]| input.len() - rest.len();
-    let syntax = |rest: &[u8]| TagListError::Syntax {
-        offset: offset_of(rest),
-    };
+    let syntax = |offset: usize| TagListError::Syntax { offset };
     let mut tags: Vec<Tag<'_>> = Vec::with_capacity(16);
-    let mut rest = input;
+    let mut i = 0;
     loop {
-        let (after_fws, _) = fws(rest).map_err(|_| syntax(rest))?;
-        if after_fws.is_empty() {
+        i = skip_fws(input, i);
+        if i == input.len() {
             // Empty input, or (white space after) a final ";".
             break;
         }
-        rest = after_fws;
-        let name_offset = offset_of(rest);
-        let (after_name, name) = tag_name(rest).map_err(|_| syntax(rest))?;
-        let (after_fws, _) = fws(after_name).map_err(|_| syntax(after_name))?;
-        let Some(after_equals) = after_fws.strip_prefix(b"=") else {
-            return Err(syntax(after_fws));
-        };
-        let (value_start, _) = fws(after_equals).map_err(|_| syntax(after_equals))?;
-        let (after_value, value) = tag_value(value_start);
-        let (after_spec, _) = fws(after_value).map_err(|_| syntax(after_value))?;
+        let name_offset = i;
+        if !input[i].is_ascii_alphabetic() {
+            return Err(syntax(i));
+        }
+        i += 1;
+        while i < input.len() && (input[i].is_ascii_alphanumeric() || input[i] == b'_') {
+            i += 1;
+        }
+        let name = &input[name_offset..i];
+        i = skip_fws(input, i);
+        if input.get(i) != Some(&b'=') {
+            return Err(syntax(i));
+        }
+        i += 1;
+        let after_equals = i;
+        let value_start = skip_fws(input, i);
+        let (after_value, value) = tag_value(&input[value_start..]);
+        let end = skip_fws(input, input.len() - after_value.len());
         tags.push(Tag {
             name,
             value,
             offset: name_offset,
-            after_equals: offset_of(after_equals),
-            end: offset_of(after_spec),
+            after_equals,
+            end,
         });
-        match after_spec.split_first() {
+        match input.get(end) {
             None => break,
-            Some((b';', more)) => rest = more,
-            Some(_) => return Err(syntax(after_spec)),
+            Some(b';') => i = end + 1,
+            Some(_) => return Err(syntax(end)),
         }
     }
     check_duplicates(&tags)?;
     Ok(tags)
 }
 
+/// A tag name's identity for the duplicate check: names of up to 7 bytes (all real ones)
+/// packed with their length, so equal keys mean equal names; longer names get the key 0
+/// and are compared in full.
+#[inline]
+fn short_name_key(name: &[u8]) -> u64 {
+    if name.len() > 7 {
+        return 0;
+    }
+    let mut bytes = [0u8; 8];
+    bytes[..name.len()].copy_from_slice(name);
+    // The length (1..=7) in the top byte: a name never packs to 0.
+    bytes[7] = u8::try_from(name.len()).unwrap_or(0);
+    u64::from_le_bytes(bytes)
+}
+
 /// Rejects a tag-list in which a name occurs twice (names compare case-sensitively, §3.2).
 fn check_duplicates(tags: &[Tag<'_>]) -> Result<(), TagListError> {
     if tags.len() <= 16 {
+        let mut keys = [0u64; 16];
         for (i, tag) in tags.iter().enumerate() {
-            if tags[..i].iter().any(|earlier| earlier.name == tag.name) {
+            let key = short_name_key(tag.name);
+            let duplicate = if key == 0 {
+                tags[..i].iter().any(|earlier| earlier.name == tag.name)
+            } else {
+                keys[..i].contains(&key)
+            };
+            if duplicate {
                 return Err(TagListError::DuplicateTag { offset: tag.offset });
             }
+            keys[i] = key;
         }
         return Ok(());
     }
@@ -170,6 +210,77 @@ pub(crate) fn trim_fws(value: &[u8]) -> &[u8] {
 /// Splits a colon-separated list (`h=`, `s=`, `t=`, `q=` …), trimming FWS around each item.
 pub(crate) fn colon_list(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value.split(|&b| b == b':').map(trim_fws)
+}
+
+/// The nom grammar of the tag-list, the reference [`parse`] is held to.
+#[cfg(test)]
+pub(crate) mod reference {
+    use nom::IResult;
+    use nom::Parser;
+    use nom::bytes::complete::take_while;
+    use nom::character::complete::satisfy;
+    use nom::combinator::recognize;
+    use nom::sequence::pair;
+
+    use super::{Tag, TagListError, check_duplicates, tag_value};
+
+    /// `FWS = ([*WSP CRLF] 1*WSP)` (RFC 5322 §3.2.2).
+    ///
+    /// Accepted loosely as any run of SP, HTAB, CR and LF: header fields reach this parser
+    /// already unfolded into fields by the message splitter (every continuation line starts with
+    /// WSP), and key records come from DNS where line breaks have no meaning.
+    fn fws(input: &[u8]) -> IResult<&[u8], &[u8]> {
+        take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')).parse(input)
+    }
+
+    /// `tag-name = ALPHA *ALNUMPUNC`, `ALNUMPUNC = ALPHA / DIGIT / "_"`.
+    fn tag_name(input: &[u8]) -> IResult<&[u8], &[u8]> {
+        recognize(pair(
+            satisfy(|c| c.is_ascii_alphabetic()),
+            take_while(|b: u8| b.is_ascii_alphanumeric() || b == b'_'),
+        ))
+        .parse(input)
+    }
+
+    /// The tag-list by the grammar, combinator by combinator.
+    pub(crate) fn parse(input: &[u8]) -> Result<Vec<Tag<'_>>, TagListError> {
+        let offset_of = |rest: &[u8]| input.len() - rest.len();
+        let syntax = |rest: &[u8]| TagListError::Syntax {
+            offset: offset_of(rest),
+        };
+        let mut tags: Vec<Tag<'_>> = Vec::new();
+        let mut rest = input;
+        loop {
+            let (after_fws, _) = fws(rest).map_err(|_| syntax(rest))?;
+            if after_fws.is_empty() {
+                break;
+            }
+            rest = after_fws;
+            let name_offset = offset_of(rest);
+            let (after_name, name) = tag_name(rest).map_err(|_| syntax(rest))?;
+            let (after_fws, _) = fws(after_name).map_err(|_| syntax(after_name))?;
+            let Some(after_equals) = after_fws.strip_prefix(b"=") else {
+                return Err(syntax(after_fws));
+            };
+            let (value_start, _) = fws(after_equals).map_err(|_| syntax(after_equals))?;
+            let (after_value, value) = tag_value(value_start);
+            let (after_spec, _) = fws(after_value).map_err(|_| syntax(after_value))?;
+            tags.push(Tag {
+                name,
+                value,
+                offset: name_offset,
+                after_equals: offset_of(after_equals),
+                end: offset_of(after_spec),
+            });
+            match after_spec.split_first() {
+                None => break,
+                Some((b';', more)) => rest = more,
+                Some(_) => return Err(syntax(after_spec)),
+            }
+        }
+        check_duplicates(&tags)?;
+        Ok(tags)
+    }
 }
 
 #[cfg(test)]
@@ -247,5 +358,28 @@ mod tests {
     fn colon_lists_trim_fws() {
         let items: Vec<&[u8]> = colon_list(b"from : to :\r\n subject").collect();
         assert_eq!(items, [&b"from"[..], b"to", b"subject"]);
+    }
+
+    proptest::proptest! {
+        /// The index scanner and the nom grammar agree on every input: same tags, same
+        /// offsets, same errors.
+        #[test]
+        fn scanner_equals_nom_grammar(input in proptest::collection::vec(
+            proptest::sample::select(b"abvhx_1=;:; \t\r\n=AZ/+\x01\x80".to_vec()), 0..60)) {
+            proptest::prop_assert_eq!(parse(&input), reference::parse(&input));
+        }
+
+        #[test]
+        fn scanner_equals_nom_grammar_on_realistic_lists(
+            tags in proptest::collection::vec(("[a-z][a-z0-9_]{0,8}", "[ -~]{0,12}", "[ \t]{0,2}(\r\n[ \t])?"), 0..14)
+        ) {
+            let mut input = String::new();
+            for (name, value, fws) in &tags {
+                for piece in [fws, name, fws, "=", fws, value, fws, ";"] {
+                    input.push_str(piece);
+                }
+            }
+            proptest::prop_assert_eq!(parse(input.as_bytes()), reference::parse(input.as_bytes()));
+        }
     }
 }
