@@ -779,26 +779,15 @@ fn literal_has_domain_end(text: &[u8]) -> bool {
 /// `"." toplabel ["."]` ([`literal_has_domain_end`]).
 #[inline]
 fn literal_domain_spec(input: &[u8]) -> Option<Result<MacroString, ParseErrorKind>> {
-    let mut literal = !input.is_empty();
-    // The last two dots (`usize::MAX` for none).
-    let (mut last_dot, mut dot_before) = (usize::MAX, usize::MAX);
-    for (index, &byte) in input.iter().enumerate() {
-        literal &= matches!(byte, 0x21..=0x24 | 0x26..=0x7e);
-        if byte == b'.' {
-            dot_before = last_dot;
-            last_dot = index;
-        }
-    }
-    if !literal {
+    if input.is_empty() || !all_literal_bytes(input) {
         return None;
     }
-    // One trailing dot is allowed; the top label is what follows the dot before the end.
-    let (end, dot) = if last_dot == input.len() - 1 {
-        (last_dot, dot_before)
-    } else {
-        (input.len(), last_dot)
-    };
-    let has_domain_end = dot != usize::MAX && input.get(dot + 1..end).is_some_and(is_toplabel);
+    // One trailing dot is allowed; the top label is what follows the dot before it.
+    let text = input.strip_suffix(b".").unwrap_or(input);
+    let has_domain_end = text
+        .iter()
+        .rposition(|&b| b == b'.')
+        .is_some_and(|dot| is_toplabel(&text[dot + 1..]));
     Some(if has_domain_end {
         Ok(MacroString::from_tokens(match ShortText::new(input) {
             Some(text) => Tokens::ShortLiteral(text),
@@ -807,6 +796,36 @@ fn literal_domain_spec(input: &[u8]) -> Option<Result<MacroString, ParseErrorKin
     } else {
         Err(ParseErrorKind::InvalidDomainSpec)
     })
+}
+
+/// True when every byte is a literal's (`%x21-24 / %x26-7E`), eight bytes at a time: a
+/// word is rejected when a byte is below 0x21, above 0x7e, or `%` (the standard
+/// "has less", "has more" and "has zero" word tests, each exact as a yes/no answer).
+#[inline]
+fn all_literal_bytes(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let rejects = |word: u64| {
+        let below = word.wrapping_sub(ONES * 0x21) & !word;
+        // + (0x7f - 0x7e) in every byte.
+        let above = word.wrapping_add(ONES) | word;
+        let percent = word ^ (ONES * u64::from(b'%'));
+        let is_percent = percent.wrapping_sub(ONES) & !percent;
+        (below | above | is_percent) & HIGH != 0
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if rejects(u64::from_ne_bytes(word)) {
+            return false;
+        }
+    }
+    // The rest, padded with a literal byte.
+    let rest = chunks.remainder();
+    let mut word = [b'a'; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    !rejects(u64::from_ne_bytes(word))
 }
 
 /// Parses a whole macro string of `kind`; the error says what is wrong.
@@ -873,10 +892,21 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
+        /// The word test agrees with the byte test, for any bytes.
+        #[test]
+        fn literal_bytes_agree(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40), pick in proptest::prelude::any::<u8>()) {
+            let expected = bytes.iter().all(|&b| matches!(b, 0x21..=0x24 | 0x26..=0x7e));
+            proptest::prop_assert_eq!(all_literal_bytes(&bytes), expected);
+            // Mostly literal bytes, so that `true` comes up too.
+            let literal: Vec<u8> = bytes.iter().map(|&b| if b % 8 == pick % 8 { b } else { 0x21 + b % 0x5e }).collect();
+            let expected = literal.iter().all(|&b| matches!(b, 0x21..=0x24 | 0x26..=0x7e));
+            proptest::prop_assert_eq!(all_literal_bytes(&literal), expected, "{:?}", literal);
+        }
+
         /// The one-pass literal domain-spec agrees with the check it replaces: every byte a
         /// literal's, then [`literal_has_domain_end`].
         #[test]
-        fn literal_domain_spec_agrees(text in "[a-zA-Z0-9.%_ -]{0,12}(\\.[a-z0-9-]{0,4}){0,2}\\.?") {
+        fn literal_domain_spec_agrees(text in "[a-zA-Z0-9.%_ \\x00\\x1f\\x20\\x21\\x24\\x26\\x7e\\x7f\\u{80}-]{0,12}(\\.[a-z0-9-]{0,4}){0,2}\\.?") {
             let input = text.as_bytes();
             let literal = !input.is_empty()
                 && input.iter().all(|&b| matches!(b, 0x21..=0x24 | 0x26..=0x7e));
