@@ -332,6 +332,16 @@ fn initial_domain(domain: &str) -> Option<Name> {
     (valid_bytes && !top_label_numeric).then_some(name)
 }
 
+/// The target of `a`, `mx`, `ptr` or `exists` when it needs no expansion: the current
+/// domain when there is no domain-spec, or the name made once for a spec without macros.
+/// `None` leaves it to [`Evaluation::target_or_void`].
+fn plain_target<'d>(spec: Option<&'d MacroString>, domain: &'d Name) -> Option<Cow<'d, Name>> {
+    match spec {
+        None => Some(Cow::Borrowed(domain)),
+        Some(spec) => spec.literal_target().map(Cow::Borrowed),
+    }
+}
+
 /// Ends the evaluation (or one include level) with an error result.
 struct Stop {
     result: SpfResult,
@@ -574,8 +584,17 @@ impl<R: Resolver> Evaluation<'_, R> {
             return FrameStep::Continue;
         };
         if let Mechanism::Include { domain: spec } = &directive.mechanism {
-            return match self.include(spec, &frame.domain).await {
-                Ok(child) => FrameStep::Include(child),
+            return match self
+                .follow("include", spec, &frame.domain, Entry::Include)
+                .await
+            {
+                Ok((target, record, record_step)) => FrameStep::Include(Frame {
+                    domain: target,
+                    record,
+                    record_step,
+                    next_term: 0,
+                    is_include: true,
+                }),
                 Err(stop) => {
                     self.note_term(frame, index, TermOutcome::Error(stop.result));
                     FrameStep::Done(stop.result, stop.reason)
@@ -642,18 +661,6 @@ impl<R: Resolver> Evaluation<'_, R> {
         }
     }
 
-    async fn include(&mut self, spec: &MacroString, domain: &Name) -> Step<Frame> {
-        let (target, record, record_step) =
-            self.follow("include", spec, domain, Entry::Include).await?;
-        Ok(Frame {
-            domain: target,
-            record,
-            record_step,
-            next_term: 0,
-            is_include: true,
-        })
-    }
-
     /// The DNS-term accounting, target expansion and record lookup shared by `include:`
     /// and `redirect=`: a target without a record is *permerror* for both (§5.2, §6.1).
     async fn follow(
@@ -664,7 +671,12 @@ impl<R: Resolver> Evaluation<'_, R> {
         entry: Entry,
     ) -> Step<(Name, Arc<Record>, usize)> {
         self.count_dns_term()?;
-        let target = match self.expand_target(spec, domain).await? {
+        let expanded = match spec.literal_target() {
+            // No macros: the name made once for the spec, without entering the expansion.
+            Some(name) => Ok(Cow::Borrowed(name)),
+            None => self.expand_target(spec, domain).await?,
+        };
+        let target = match expanded {
             Ok(target) => target.into_owned(),
             Err(expanded) => {
                 return Err(Stop::permerror(Reason::TargetWithoutRecord {
@@ -713,8 +725,12 @@ impl<R: Resolver> Evaluation<'_, R> {
         match &directive.mechanism {
             Mechanism::A { domain: spec, cidr } => {
                 self.count_dns_term()?;
-                let Some(target) = self.target_or_void(spec.as_ref(), domain).await? else {
-                    return Ok(false);
+                let target = match plain_target(spec.as_ref(), domain) {
+                    Some(target) => target,
+                    None => match self.target_or_void(spec.as_ref(), domain).await? {
+                        Some(target) => target,
+                        None => return Ok(false),
+                    },
                 };
                 let (matched, void) = self.address_match(&target, *cidr).await?;
                 if void {
@@ -724,22 +740,34 @@ impl<R: Resolver> Evaluation<'_, R> {
             }
             Mechanism::Mx { domain: spec, cidr } => {
                 self.count_dns_term()?;
-                let Some(target) = self.target_or_void(spec.as_ref(), domain).await? else {
-                    return Ok(false);
+                let target = match plain_target(spec.as_ref(), domain) {
+                    Some(target) => target,
+                    None => match self.target_or_void(spec.as_ref(), domain).await? {
+                        Some(target) => target,
+                        None => return Ok(false),
+                    },
                 };
                 self.mx_match(&target, *cidr).await
             }
             Mechanism::Ptr { domain: spec } => {
                 self.count_dns_term()?;
-                let Some(target) = self.target_or_void(spec.as_ref(), domain).await? else {
-                    return Ok(false);
+                let target = match plain_target(spec.as_ref(), domain) {
+                    Some(target) => target,
+                    None => match self.target_or_void(spec.as_ref(), domain).await? {
+                        Some(target) => target,
+                        None => return Ok(false),
+                    },
                 };
                 Box::pin(self.ptr_match(&target)).await
             }
             Mechanism::Exists { domain: spec } => {
                 self.count_dns_term()?;
-                let Some(target) = self.target_or_void(Some(spec), domain).await? else {
-                    return Ok(false);
+                let target = match plain_target(Some(spec), domain) {
+                    Some(target) => target,
+                    None => match self.target_or_void(Some(spec), domain).await? {
+                        Some(target) => target,
+                        None => return Ok(false),
+                    },
                 };
                 let answer = self.a(&target).await?;
                 if answer.is_void() {
