@@ -221,9 +221,10 @@ pub(crate) struct Lookups<'r, R> {
     resolver: &'r R,
     records: &'r RecordCache,
     /// The DMARC record of each query in `trace` that found exactly one
-    /// ([`QueryAnswer::DmarcRecord`]), by the query's index: one walk's worth inline, more
-    /// (several identifiers' walks) in `found_more`.
-    found_inline: [Option<Arc<Record>>; MAX_TREE_WALK_QUERIES],
+    /// ([`QueryAnswer::DmarcRecord`]), by the query's index: those of the first
+    /// [`INLINE_RECORDS`] queries inline (a typical evaluation asks two or three
+    /// names), later ones in `found_more`.
+    found_inline: [Option<Arc<Record>>; INLINE_RECORDS],
     found_more: Vec<(usize, Arc<Record>)>,
     pub(crate) trace: Vec<Query>,
 }
@@ -397,6 +398,9 @@ fn tree_walk_suffixes(start: &Name, total: usize) -> impl Iterator<Item = (&str,
     });
     std::iter::once((text, total)).chain(parents)
 }
+
+/// See [`Lookups::found_inline`]. Small, because every evaluation's future holds them.
+const INLINE_RECORDS: usize = 4;
 
 impl<'r, R: Resolver> Lookups<'r, R> {
     pub(crate) fn new(resolver: &'r R, records: &'r RecordCache) -> Self {
@@ -583,7 +587,7 @@ impl<'r, R: Resolver> Lookups<'r, R> {
             Some(list) => list
                 .organizational_domain(identifier)
                 .unwrap_or_else(|| identifier.clone()),
-            None => match self.tree_walk(identifier).await {
+            None => match self.tree_walk_until(identifier, false).await {
                 // Compared as text: the Organizational Domain's name is built only when it
                 // is reported.
                 Ok(walk) if walk.organizational_text() == author_org.as_str() => {

@@ -792,29 +792,33 @@ impl Verifier {
                 // The Author Domain's Organizational Domain. Discovery determines it whenever a
                 // passing identifier could need it (see `evaluate_author`); walking again
                 // would take the names already asked from this evaluation's cache.
-                let author_org = match discovery.organizational_domain.take() {
-                    Some(org) => Ok(org),
-                    None => {
-                        lookups
-                            .organizational_domain(&discovery.author_domain, self.list())
-                            .await
+                // That walk is boxed: it is not expected to run, and its state would enlarge
+                // every evaluation's future.
+                if discovery.organizational_domain.is_none() {
+                    let walk = lookups.organizational_domain(&discovery.author_domain, self.list());
+                    match Box::pin(walk).await {
+                        Ok(org) => discovery.organizational_domain = Some(org),
+                        Err(failure) => {
+                            push_alignment(
+                                &mut alignments,
+                                mechanism,
+                                domain,
+                                mode,
+                                AlignmentOutcome::TemporaryFailure(failure),
+                            );
+                            continue;
+                        }
                     }
-                };
-                match author_org {
-                    Ok(org) => {
-                        let outcome = lookups.relaxed_alignment(domain, &org, self.list()).await;
-                        discovery.organizational_domain = Some(org);
-                        outcome
-                    }
-                    Err(failure) => AlignmentOutcome::TemporaryFailure(failure),
+                }
+                match &discovery.organizational_domain {
+                    Some(org) => lookups.relaxed_alignment(domain, org, self.list()).await,
+                    // Set just above.
+                    None => AlignmentOutcome::NotAligned {
+                        organizational_domain: None,
+                    },
                 }
             };
-            alignments.push(IdentifierAlignment {
-                mechanism,
-                domain: domain.clone(),
-                mode,
-                outcome,
-            });
+            push_alignment(&mut alignments, mechanism, domain, mode, outcome);
         }
         alignments
     }
@@ -883,6 +887,22 @@ impl Verifier {
             author_domain_nonexistent: nonexistent,
         })
     }
+}
+
+/// Appends `domain`'s [`IdentifierAlignment`].
+fn push_alignment(
+    alignments: &mut Vec<IdentifierAlignment>,
+    mechanism: Mechanism,
+    domain: &Name,
+    mode: AlignmentMode,
+    outcome: AlignmentOutcome,
+) {
+    alignments.push(IdentifierAlignment {
+        mechanism,
+        domain: domain.clone(),
+        mode,
+        outcome,
+    });
 }
 
 /// Whether `a` and `b` end in the same label, i.e. share a parent domain other than the root
