@@ -46,16 +46,22 @@ fn is_header_blank(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-/// The length of the run of content bytes (not [`is_header_blank`]) at the start of
-/// `bytes`. Most bytes of a header value are above SP, so the scan tests that first.
-fn header_content_len(bytes: &[u8]) -> usize {
+/// The length of the plain stretch at the start of `bytes`, which starts with a content
+/// byte (not [`is_header_blank`]): content bytes, and single SPs each followed by a content
+/// byte. Relaxed header canonicalization leaves such a stretch as it is. Most bytes of a
+/// header value are above SP, so the scan tests that first.
+fn header_plain_len(bytes: &[u8]) -> usize {
     let mut i = 0;
     while let Some(offset) = bytes[i..].iter().position(|&b| b <= b' ') {
         i += offset;
-        if is_header_blank(bytes[i]) {
+        let b = bytes[i];
+        if b == b' ' && bytes.get(i + 1).is_some_and(|&next| !is_header_blank(next)) {
+            i += 2;
+        } else if is_header_blank(b) {
             return i;
+        } else {
+            i += 1;
         }
-        i += 1;
     }
     bytes.len()
 }
@@ -289,24 +295,15 @@ pub(crate) fn header(
         Canonicalization::Relaxed => {
             out.extend(name.iter().map(u8::to_ascii_lowercase));
             out.push(b':');
-            // Runs of content bytes go out as slices; a run of SP, HTAB, CR and LF between
-            // them becomes one SP if it holds any WSP (CR and LF alone unfold to nothing),
-            // and nothing at the start or the end of the value.
+            // Plain stretches (content bytes with single SPs between them, which relaxed
+            // canonicalization keeps) go out as slices; any other run of SP, HTAB, CR and
+            // LF becomes one SP if it holds any WSP (CR and LF alone unfold to nothing), and
+            // nothing at the start or the end of the value.
             let mut started = false;
             let mut pending_space = false;
             for piece in value {
                 let mut rest: &[u8] = piece;
-                while !rest.is_empty() {
-                    let content = header_content_len(rest);
-                    if content > 0 {
-                        if pending_space {
-                            out.push(b' ');
-                            pending_space = false;
-                        }
-                        out.extend_from_slice(&rest[..content]);
-                        started = true;
-                        rest = &rest[content..];
-                    }
+                loop {
                     let blank = rest
                         .iter()
                         .position(|&b| !is_header_blank(b))
@@ -315,6 +312,17 @@ pub(crate) fn header(
                         pending_space = true;
                     }
                     rest = &rest[blank..];
+                    if rest.is_empty() {
+                        break;
+                    }
+                    let plain = header_plain_len(rest);
+                    if pending_space {
+                        out.push(b' ');
+                        pending_space = false;
+                    }
+                    out.extend_from_slice(&rest[..plain]);
+                    started = true;
+                    rest = &rest[plain..];
                 }
             }
         }

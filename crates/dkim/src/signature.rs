@@ -281,7 +281,15 @@ impl<'a> Iterator for Names<'a> {
             self.rest = None;
             rest
         };
-        Some(item.trim_matches(|c: char| matches!(c, ' ' | '\t' | '\r' | '\n')))
+        // Trimmed bytewise: the list is ASCII, so every index is a char boundary.
+        let bytes = item.as_bytes();
+        let is_fws = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+        let start = bytes.iter().position(|b| !is_fws(b)).unwrap_or(bytes.len());
+        let end = bytes
+            .iter()
+            .rposition(|b| !is_fws(b))
+            .map_or(start, |e| e + 1);
+        item.get(start..end)
     }
 }
 

@@ -490,12 +490,21 @@ pub(crate) fn select_headers<'a>(
     // A cheap key per field (name length and first letter, case-folded) turns the search
     // for each name into a scan over small integers; only a field with a matching key is
     // compared in full.
+    // A 64-bit summary of the keys present lets the names that match no field (most of an
+    // oversigned `h=`) go without a scan.
     scratch.keys.clear();
     scratch
         .keys
         .extend(headers.iter().map(|h| name_key(h.name())));
+    let present = scratch
+        .keys
+        .iter()
+        .fold(0u64, |set, &key| set | key_bit(key));
     for name in names {
         let key = name_key(name.as_bytes());
+        if present & key_bit(key) == 0 {
+            continue;
+        }
         let found = (0..headers.len()).rev().find(|&i| {
             scratch.keys[i] == key && headers[i].name().eq_ignore_ascii_case(name.as_bytes())
         });
@@ -520,6 +529,11 @@ pub(crate) fn select_headers<'a>(
 /// The key of a field that [`select_headers`] has taken (no name has it: a name's key
 /// keeps its length below 2^24).
 const USED: u32 = u32::MAX;
+
+/// The bit of `key` in [`select_headers`]' summary of the keys present.
+fn key_bit(key: u32) -> u64 {
+    1 << (key.wrapping_mul(0x9e37_79b1) >> 26)
+}
 
 /// A field name's search key: its length (saturated below 2^24 - 1) and its first byte,
 /// ASCII lowercased. Equal names (ignoring ASCII case) have equal keys.
@@ -608,7 +622,7 @@ struct CachedKey {
 struct KeyCache(Arc<Mutex<KeyMap>>);
 
 /// TXT record bytes to the parsed record.
-type KeyMap = HashMap<Box<[u8]>, Arc<CachedKey>>;
+type KeyMap = HashMap<Box<[u8]>, Arc<CachedKey>, foldhash::fast::RandomState>;
 
 impl fmt::Debug for KeyCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
