@@ -8,11 +8,14 @@
 //! validation before reaching the DNS), as is an MX exchange that cannot (the suite's null
 //! MX `""`, which `Name` cannot represent: the MX is dropped and the name has no MX).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mailproof_dns::{FailureKind, Name, ZoneResolver};
-use mailproof_spf::{ExplanationSource, SpfResult, Verifier};
+use mailproof_dns::{
+    Answer, FailureKind, LookupError, Mx, Name, RecordType, Resolver, Txt, ZoneResolver,
+};
+use mailproof_spf::{ExplanationSource, SpfResult, Trace, TraceEvent, Verifier};
 use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::conformance::{Skip, Tally, block_on, suite_dir, testdata_dir};
@@ -95,12 +98,19 @@ fn run_test(zone: &ZoneResolver, name: &str, test: &Yaml) -> Option<String> {
         single => vec![result_keyword(single)],
     };
     let verifier = Verifier::default();
-    let output = block_on(verifier.verify_mail_from(zone, host, &helo, &mail_from));
+    let counting = Counting {
+        zone,
+        queries: AtomicUsize::new(0),
+    };
+    let output = block_on(verifier.verify_mail_from(&counting, host, &helo, &mail_from));
     if !expected.contains(&output.result) {
         return Some(format!(
             "expected {expected:?}, got {} ({})\n{}",
             output.result, output.reason, output.trace
         ));
+    }
+    if let Some(problem) = trace_problem(&output.trace, counting.queries.into_inner()) {
+        return Some(format!("trace: {problem}\n{}", output.trace));
     }
     let expected_explanation = test["explanation"].as_str()?;
     if output.result != SpfResult::Fail {
@@ -125,6 +135,89 @@ fn run_test(zone: &ZoneResolver, name: &str, test: &Yaml) -> Option<String> {
             explanation.text
         )
     })
+}
+
+/// A resolver that counts the lookups made through it.
+struct Counting<'a> {
+    zone: &'a ZoneResolver,
+    queries: AtomicUsize,
+}
+
+impl Counting<'_> {
+    fn count(&self) {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Resolver for Counting<'_> {
+    fn txt(&self, name: &Name) -> impl Future<Output = Result<Answer<Txt>, LookupError>> + Send {
+        self.count();
+        self.zone.txt(name)
+    }
+
+    fn a(&self, name: &Name) -> impl Future<Output = Result<Answer<Ipv4Addr>, LookupError>> + Send {
+        self.count();
+        self.zone.a(name)
+    }
+
+    fn aaaa(
+        &self,
+        name: &Name,
+    ) -> impl Future<Output = Result<Answer<Ipv6Addr>, LookupError>> + Send {
+        self.count();
+        self.zone.aaaa(name)
+    }
+
+    fn mx(&self, name: &Name) -> impl Future<Output = Result<Answer<Mx>, LookupError>> + Send {
+        self.count();
+        self.zone.mx(name)
+    }
+
+    fn ptr(&self, ip: IpAddr) -> impl Future<Output = Result<Answer<Name>, LookupError>> + Send {
+        self.count();
+        self.zone.ptr(ip)
+    }
+}
+
+/// The trace's shape: every lookup made is traced as a query, every `check_host()` entry
+/// is followed by the TXT query of its domain, and every record by that query's answer;
+/// the count matches the events.
+fn trace_problem(trace: &Trace, queries: usize) -> Option<String> {
+    let events = trace.events();
+    if trace.len() != events.len() {
+        return Some(format!("len {} but {} events", trace.len(), events.len()));
+    }
+    let traced = events
+        .iter()
+        .filter(|event| matches!(event, TraceEvent::Query { .. }))
+        .count();
+    if traced != queries {
+        return Some(format!("{queries} lookups, {traced} traced"));
+    }
+    for (index, event) in events.iter().enumerate() {
+        match event {
+            TraceEvent::CheckHost { domain, .. } => match events.get(index + 1) {
+                Some(TraceEvent::Query {
+                    name,
+                    record_type: RecordType::Txt,
+                    ..
+                }) if name == domain => {}
+                other => return Some(format!("{event} followed by {other:?}")),
+            },
+            TraceEvent::Record { domain, .. } => {
+                match index.checked_sub(1).and_then(|i| events.get(i)) {
+                    Some(TraceEvent::Query {
+                        name,
+                        record_type: RecordType::Txt,
+                        answer: Ok(_),
+                    }) if name == domain => {}
+                    other => return Some(format!("{event} after {other:?}")),
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn result_keyword(value: &Yaml) -> SpfResult {
