@@ -543,32 +543,34 @@ impl<R: Resolver> Evaluation<'_, R> {
     /// only once the mechanisms are exhausted), `all`, `ip4` or `ip6`. `None` leaves the
     /// term to [`Evaluation::step`].
     fn step_local(&mut self, frame: &mut Frame) -> Option<FrameStep> {
-        let index = frame.next_term;
-        let term = frame.record.terms().get(index)?;
-        let matched = match term {
-            // Modifiers act after the mechanisms (redirect) or on fail (exp); unknown ones
-            // are ignored (§6).
-            Term::Modifier(_) => None,
-            Term::Directive(directive) => Some(self.local_match(&directive.mechanism)?),
-        };
-        frame.next_term += 1;
-        Some(match (matched, term) {
-            (Some(true), Term::Directive(directive)) => {
+        // Consecutive local terms are evaluated here, one after the other; what ends the run
+        // is a match, a term that needs DNS, or the end of the record (both left to `step`).
+        loop {
+            let index = frame.next_term;
+            let term = frame.record.terms().get(index)?;
+            let directive = match term {
+                // Modifiers act after the mechanisms (redirect) or on fail (exp); unknown
+                // ones are ignored (§6).
+                Term::Modifier(_) => {
+                    frame.next_term += 1;
+                    continue;
+                }
+                Term::Directive(directive) => directive,
+            };
+            let matched = self.local_match(&directive.mechanism)?;
+            frame.next_term += 1;
+            if matched {
                 self.note_term(frame, index, TermOutcome::Matched);
-                FrameStep::Done(
+                return Some(FrameStep::Done(
                     qualifier_result(directive.qualifier),
                     Reason::Matched {
                         domain: frame.domain.clone(),
                         directive: directive.clone(),
                     },
-                )
+                ));
             }
-            (Some(_), _) => {
-                self.note_term(frame, index, TermOutcome::NotMatched);
-                FrameStep::Continue
-            }
-            (None, _) => FrameStep::Continue,
-        })
+            self.note_term(frame, index, TermOutcome::NotMatched);
+        }
     }
 
     /// Evaluates the next term of `frame` (§4.6.2, §4.7, §6.1).
