@@ -533,12 +533,14 @@ impl Trace {
     }
 
     /// Records `event` whole; returns its step's position.
+    #[inline]
     pub(crate) fn push_event(&mut self, event: TraceEvent) -> usize {
         self.push_owned(Owned::Event(event))
     }
 
     /// Records the loading of `record` at `domain` (see [`Owned::Load`]); returns its
     /// step's position, which the record's terms and result refer to.
+    #[inline]
     pub(crate) fn push_load(
         &mut self,
         entry: Entry,
@@ -555,6 +557,7 @@ impl Trace {
         })
     }
 
+    #[inline]
     fn push_owned(&mut self, owned: Owned) -> usize {
         let index = step_index(self.owned.len());
         self.owned.push(owned);

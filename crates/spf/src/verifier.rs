@@ -308,7 +308,12 @@ impl Verifier {
             explanation,
             identity: None,
             domain: domain.to_owned(),
-            sender: [local_part, "@", sender_domain].concat(),
+            // `sender` itself when it already is `local-part@domain` (one copy, no joining).
+            sender: if local_part.len() + 1 + sender_domain.len() == sender.len() {
+                sender.to_owned()
+            } else {
+                [local_part, "@", sender_domain].concat()
+            },
             helo: helo.to_owned(),
             client_ip: ip,
             receiver: self.receiver.clone(),
