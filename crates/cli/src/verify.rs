@@ -126,7 +126,7 @@ pub(crate) fn to_json(verdict: &Verdict) -> Value {
                 "algorithm": d.tags.algorithm,
                 "identity": d.tags.identity,
                 "b": d.tags.b_prefix,
-                "signed_headers": d.tags.signed_headers,
+                "signed_headers": d.tags.signed_header_names().collect::<Vec<_>>(),
                 "key_name": d.key.as_ref().map(|k| k.name.to_string()),
                 "reason": d.reason,
             })
@@ -262,15 +262,16 @@ pub(crate) fn explain(envelope: &Envelope, verdict: &Verdict) -> String {
             tags.selector.as_deref().unwrap_or("?"),
             tags.algorithm.as_deref().unwrap_or("?")
         );
-        if !tags.signed_headers.is_empty() {
+        let names: Vec<&str> = tags.signed_header_names().collect();
+        if !names.is_empty() {
             let mut unique: Vec<&str> = Vec::new();
-            for name in &tags.signed_headers {
+            for &name in &names {
                 if !unique.iter().any(|u| u.eq_ignore_ascii_case(name)) {
                     unique.push(name);
                 }
             }
             let _ = writeln!(w, "    Signed header fields (h=): {}", unique.join(", "));
-            if unique.len() < tags.signed_headers.len() {
+            if unique.len() < names.len() {
                 let _ = writeln!(
                     w,
                     "    (Some names are listed more often than the message has them: \

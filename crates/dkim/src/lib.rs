@@ -140,6 +140,6 @@ pub use signature::{
 };
 pub use verify::{
     BodyCoverage, Clock, DkimResult, FailReason, NeutralReason, PermErrorReason, Policy,
-    PolicyReason, Scratch, SignatureResult, Status, StreamingVerifier, TempErrorReason,
+    PolicyReason, Prepared, Scratch, SignatureResult, Status, StreamingVerifier, TempErrorReason,
     VerifiedSignature, Verifier,
 };

@@ -470,7 +470,7 @@ impl Scratch {
 
     /// Scratch space for header blocks of up to `header_bytes` bytes (plus the
     /// DKIM-Signature field itself), allocated once.
-    pub(crate) fn with_capacity(header_bytes: usize) -> Scratch {
+    pub fn with_capacity(header_bytes: usize) -> Scratch {
         Scratch {
             headers: Vec::with_capacity(header_bytes + 1024),
             keys: Vec::with_capacity(64),
@@ -756,6 +756,44 @@ impl Verifier {
     fn key_names_at(&self, message: &Message<'_>, now: u64) -> Vec<Name> {
         let headers: Vec<Header<'_>> = message.headers().collect();
         key_names(&self.candidates(&headers, now))
+    }
+
+    /// Parses and prechecks every DKIM-Signature of `message` once, for callers that fetch
+    /// keys themselves: [`Prepared::key_names`] says which keys to fetch, and
+    /// [`Prepared::verify_with_keys`] finishes with them, without parsing the signatures
+    /// again. "Now" is read from the clock here.
+    ///
+    /// ```
+    /// use mailproof_dkim::{Clock, DkimResult, DnsTxtRecord, Scratch, Signer, SigningKey, Verifier, sign};
+    /// use mailproof_dns::{Answer, Txt};
+    /// use mailproof_message::Message;
+    ///
+    /// let key = SigningKey::from_ed25519_seed(&[7; 32])?;
+    /// let record = DnsTxtRecord::for_key(&key);
+    /// let body = b"From: a@example.com\r\n\r\nHello\r\n";
+    /// let field = sign(&[Signer::new(key, "example.com", "ed")?], body, Clock::Fixed(1_000))?;
+    /// let raw = [field.as_bytes(), body].concat();
+    /// let message = Message::parse(&raw)?;
+    ///
+    /// let verifier = Verifier::default().with_clock(Clock::Fixed(1_000));
+    /// let prepared = verifier.prepare(&message);
+    /// assert_eq!(prepared.key_names()[0].as_str(), "ed._domainkey.example.com");
+    /// let results = prepared.verify_with_keys(
+    ///     &mut |_| Ok(Answer::from_records(vec![Txt::new(record.as_str().as_bytes())], 300)),
+    ///     &mut Scratch::new(),
+    /// );
+    /// assert_eq!(results[0].result(), DkimResult::Pass);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn prepare<'v, 'm>(&'v self, message: &'m Message<'m>) -> Prepared<'v, 'm> {
+        let headers: Vec<Header<'m>> = message.headers().collect();
+        let candidates = self.candidates(&headers, self.clock.now());
+        Prepared {
+            verifier: self,
+            headers,
+            body: message.body(),
+            candidates,
+        }
     }
 
     /// Every DKIM-Signature field among `headers`, parsed and prechecked once.
@@ -1105,6 +1143,47 @@ impl Verifier {
             key_bits,
             header_index,
         })
+    }
+}
+
+/// A message whose DKIM-Signature fields are parsed and prechecked, waiting for its keys
+/// (see [`Verifier::prepare`]).
+pub struct Prepared<'v, 'm> {
+    verifier: &'v Verifier,
+    headers: Vec<Header<'m>>,
+    body: &'m [u8],
+    candidates: Vec<Candidate>,
+}
+
+impl fmt::Debug for Prepared<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Prepared")
+            .field("signatures", &self.candidates.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Prepared<'_, '_> {
+    /// The key records verification will ask for, as [`Verifier::key_names`] says.
+    pub fn key_names(&self) -> Vec<Name> {
+        key_names(&self.candidates)
+    }
+
+    /// Finishes verification with keys supplied by `keys`, as
+    /// [`Verifier::verify_with_keys`] does.
+    pub fn verify_with_keys(
+        self,
+        keys: &mut dyn FnMut(&Name) -> Result<Answer<Txt>, LookupError>,
+        scratch: &mut Scratch,
+    ) -> Vec<SignatureResult> {
+        self.verifier.evaluate_candidates(
+            &self.headers,
+            self.body,
+            self.candidates,
+            scratch,
+            keys,
+            &mut Vec::new(),
+        )
     }
 }
 

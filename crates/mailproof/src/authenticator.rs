@@ -182,10 +182,17 @@ impl<R: Resolver> Authenticator<R> {
         raw_message: &[u8],
     ) -> Verdict {
         let parsed = Message::parse(raw_message);
-        let (keys_needed, tags) = match &parsed {
-            Ok(message) => self.signatures(message),
-            Err(_) => (Vec::new(), Vec::new()),
-        };
+        // Every DKIM-Signature parsed once: the key names come from it, then the
+        // verification.
+        let prepared = parsed
+            .as_ref()
+            .ok()
+            .map(|message| self.dkim.prepare(message));
+        let keys_needed = prepared
+            .as_ref()
+            .map(mailproof_dkim::Prepared::key_names)
+            .unwrap_or_default();
+        let tags = parsed.as_ref().map(signature_tags).unwrap_or_default();
         let resolver = &self.resolver;
         let (spf, answers) = join(
             async {
@@ -202,10 +209,9 @@ impl<R: Resolver> Authenticator<R> {
             keys_needed.into_iter().zip(answers).collect();
 
         let mut dkim = Vec::new();
-        let author = match &parsed {
-            Ok(message) => {
-                let results = self.dkim.verify_with_keys(
-                    message,
+        let author = match (&parsed, prepared) {
+            (Ok(message), Some(prepared)) => {
+                let results = prepared.verify_with_keys(
                     &mut |name| {
                         // A name not fetched can only come from the clock crossing a
                         // signature's t= or x= since the key names were chosen: a temporary
@@ -221,7 +227,7 @@ impl<R: Resolver> Authenticator<R> {
                             |(_, a)| a.clone(),
                         )
                     },
-                    &mut Scratch::new(),
+                    &mut Scratch::with_capacity(message.header_block().len()),
                 );
                 for (result, tags) in results.into_iter().zip(tags) {
                     let key = result
@@ -242,7 +248,7 @@ impl<R: Resolver> Authenticator<R> {
                 }
                 author_of(message)
             }
-            Err(_) => Author::Unusable {
+            _ => Author::Unusable {
                 problem: FromProblem::Malformed,
                 known_domains: Vec::new(),
             },
@@ -303,17 +309,15 @@ impl<R: Resolver> Authenticator<R> {
             dmarc,
         }
     }
+}
 
-    /// The key names the DKIM signatures need (distinct, in order; none for a signature that
-    /// fails a check not needing its key) and each field's tags.
-    fn signatures(&self, message: &Message<'_>) -> (Vec<Name>, Vec<SignatureTags>) {
-        let tags = message
-            .headers()
-            .filter(|h| h.is("DKIM-Signature"))
-            .map(|h| SignatureTags::from_field(h.value()))
-            .collect();
-        (self.dkim.key_names(message), tags)
-    }
+/// The tags of each DKIM-Signature field, for reports.
+fn signature_tags(message: &Message<'_>) -> Vec<SignatureTags> {
+    message
+        .headers()
+        .filter(|h| h.is("DKIM-Signature"))
+        .map(|h| SignatureTags::from_field(h.value()))
+        .collect()
 }
 
 #[cfg(feature = "blocking")]

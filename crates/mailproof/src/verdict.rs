@@ -105,8 +105,9 @@ pub struct SignatureTags {
     pub identity: Option<String>,
     /// The first 8 characters of `b=` (RFC 6008 `header.b`).
     pub b_prefix: Option<String>,
-    /// `h=`: the signed header field names, in order.
-    pub signed_headers: Vec<String>,
+    /// `h=` as written, white space removed: the signed header field names, in order,
+    /// separated by `:` (see [`SignatureTags::signed_header_names`]).
+    pub signed_headers: String,
 }
 
 /// A DKIM key lookup: the name and what came back.
@@ -252,19 +253,27 @@ impl SignatureTags {
                     .filter(|b| !b.is_ascii_whitespace())
                     .take(longest)
                     .collect();
-                *slot = Some(String::from_utf8_lossy(&text).into_owned());
+                // Valid UTF-8 (the usual case) is taken without a copy.
+                *slot = Some(String::from_utf8(text).unwrap_or_else(|invalid| {
+                    String::from_utf8_lossy(invalid.as_bytes()).into_owned()
+                }));
             }
         }
         tags.identity = identity.or_else(|| tags.domain.as_ref().map(|d| format!("@{d}")));
-        tags.signed_headers = signed_headers
-            .map(|h| {
-                h.split(':')
-                    .filter(|n| !n.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+        tags.signed_headers = signed_headers.unwrap_or_default();
         tags
+    }
+
+    /// The names of [`signed_headers`](Self::signed_headers), in order (empty items left
+    /// out).
+    ///
+    /// ```
+    /// let mut tags = mailproof::SignatureTags::default();
+    /// tags.signed_headers = "From:To::Subject".to_owned();
+    /// assert_eq!(tags.signed_header_names().collect::<Vec<_>>(), ["From", "To", "Subject"]);
+    /// ```
+    pub fn signed_header_names(&self) -> impl Iterator<Item = &str> {
+        self.signed_headers.split(':').filter(|n| !n.is_empty())
     }
 }
 
@@ -489,7 +498,10 @@ mod tests {
             "no i=: @ + d="
         );
         assert_eq!(tags.b_prefix.as_deref(), Some("dGhpcyBp"));
-        assert_eq!(tags.signed_headers, ["From", "To", "Subject"]);
+        assert_eq!(
+            tags.signed_header_names().collect::<Vec<_>>(),
+            ["From", "To", "Subject"]
+        );
     }
 
     #[test]
@@ -497,7 +509,7 @@ mod tests {
         let tags = SignatureTags::from_field(b"i=@sub.example; b=abc; h=; garbage; =x; d");
         assert_eq!(tags.identity.as_deref(), Some("@sub.example"));
         assert_eq!(tags.b_prefix.as_deref(), Some("abc"));
-        assert!(tags.signed_headers.is_empty());
+        assert_eq!(tags.signed_header_names().count(), 0);
         assert_eq!(tags.domain, None);
         assert_eq!(tags.selector, None);
         let none = SignatureTags::from_field(b"\xff\xfe");
