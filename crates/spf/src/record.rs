@@ -1728,6 +1728,34 @@ mod tests {
         assert_eq!(error.term(), b"bogus");
     }
 
+    /// Records around the space map's length: the last term is found, and an error in it
+    /// points at it.
+    #[test]
+    fn records_at_the_space_map_length() {
+        for length in SPACE_MAP_BYTES - 12..SPACE_MAP_BYTES + 12 {
+            let mut text = String::from("v=spf1");
+            while text.len() + 10 < length {
+                text.push_str(" a");
+            }
+            while text.len() + 3 < length {
+                text.push(' ');
+            }
+            text.push_str(" mx");
+            assert_eq!(text.len(), length);
+            let record = Record::parse(text.as_bytes()).unwrap();
+            assert_eq!(
+                record.terms().last().map(ToString::to_string),
+                Some("mx".to_owned())
+            );
+            text.push_str("/99");
+            let error = Record::parse(text.as_bytes()).unwrap_err();
+            assert_eq!(
+                (error.term(), error.position()),
+                (&b"mx/99"[..], length - 2)
+            );
+        }
+    }
+
     #[test]
     fn error_position_points_at_the_term() {
         let error = Record::parse(b"v=spf1  mx  bogus:x -all").unwrap_err();
