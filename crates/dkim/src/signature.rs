@@ -147,8 +147,8 @@ pub struct Signature {
     pub copied_headers: Option<Box<[u8]>>,
 }
 
-/// The header field names of `h=`, in order, as written (one allocation for the whole
-/// list, however many names it holds).
+/// The header field names of `h=`, in order, as written (two allocations for the whole
+/// list, however many names it holds: the names, and where each ends).
 ///
 /// ```
 /// use mailproof_dkim::Signature;
@@ -160,12 +160,19 @@ pub struct Signature {
 /// assert!(sig.signed_headers.contains("TO"));
 /// # Ok::<(), mailproof_dkim::SignatureError>(())
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct SignedHeaders {
-    /// The `h=` value as written: names, `:` and FWS, checked by `parse` (so it is
-    /// printable ASCII and FWS only).
-    raw: Box<str>,
-    count: usize,
+    /// The names one after the other, nothing between them (checked by `parse`: printable
+    /// ASCII).
+    names: Box<str>,
+    /// Where each name ends in `names` (a field name fits in one line, so in a `u16`).
+    ends: Box<[u16]>,
+}
+
+impl fmt::Debug for SignedHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 /// `h=` byte classes ([`H_CLASS`]): any other byte.
@@ -198,9 +205,10 @@ impl SignedHeaders {
     fn parse(value: &[u8]) -> Option<SignedHeaders> {
         // One pass over the bytes: each item is [FWS] 1*ftext [FWS], and `:` separates
         // items. White space between two name bytes, an empty item or any other byte makes
-        // the list invalid. The value is kept as written; `iter` trims the FWS.
+        // the list invalid.
         let class = |i: usize| value.get(i).map(|&b| H_CLASS[usize::from(b)]);
-        let mut count = 0;
+        let mut names = Vec::with_capacity(value.len());
+        let mut ends = Vec::with_capacity(value.len() / 4 + 1);
         let mut i = 0;
         loop {
             while class(i) == Some(H_FWS) {
@@ -213,7 +221,8 @@ impl SignedHeaders {
             if start == i {
                 return None;
             }
-            count += 1;
+            names.extend_from_slice(&value[start..i]);
+            ends.push(u16::try_from(names.len()).ok()?);
             while class(i) == Some(H_FWS) {
                 i += 1;
             }
@@ -223,73 +232,38 @@ impl SignedHeaders {
                 Some(_) => return None,
             }
         }
-        // Checked above: printable ASCII and FWS only, so always UTF-8.
-        let raw = Box::from(std::str::from_utf8(value).ok()?);
-        Some(SignedHeaders { raw, count })
+        // Checked above: printable ASCII only, so always UTF-8.
+        let names = String::from_utf8(names).ok()?.into_boxed_str();
+        Some(SignedHeaders {
+            names,
+            ends: ends.into_boxed_slice(),
+        })
     }
 
     /// The names, in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> + Clone {
-        Names {
-            rest: Some(&self.raw),
-        }
-        .take(self.count)
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let end = usize::from(end);
+            let name = self.names.get(start..end).unwrap_or_default();
+            start = end;
+            name
+        })
     }
 
     /// How many names `h=` lists (repetitions included).
     pub fn len(&self) -> usize {
-        self.count
+        self.ends.len()
     }
 
     /// Whether the list is empty (never, for a parsed signature: `h=` must name From).
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.ends.is_empty()
     }
 
     /// Whether `name` is listed (ASCII case-insensitive).
     pub fn contains(&self, name: &str) -> bool {
         self.iter().any(|h| h.eq_ignore_ascii_case(name))
-    }
-}
-
-/// Two lists are equal when they name the same fields in the same order (the white space
-/// around the names does not count).
-impl PartialEq for SignedHeaders {
-    fn eq(&self, other: &SignedHeaders) -> bool {
-        self.count == other.count && self.iter().eq(other.iter())
-    }
-}
-
-impl Eq for SignedHeaders {}
-
-/// The names of a [`SignedHeaders`]: split at `:` by a plain byte scan (the names are a
-/// few bytes long, too short for `str::split`'s memchr call to pay off), FWS trimmed.
-#[derive(Clone)]
-struct Names<'a> {
-    rest: Option<&'a str>,
-}
-
-impl<'a> Iterator for Names<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        let rest = self.rest?;
-        let item = if let Some(colon) = rest.bytes().position(|b| b == b':') {
-            self.rest = rest.get(colon + 1..);
-            rest.get(..colon)?
-        } else {
-            self.rest = None;
-            rest
-        };
-        // Trimmed bytewise: the list is ASCII, so every index is a char boundary.
-        let bytes = item.as_bytes();
-        let is_fws = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
-        let start = bytes.iter().position(|b| !is_fws(b)).unwrap_or(bytes.len());
-        let end = bytes
-            .iter()
-            .rposition(|b| !is_fws(b))
-            .map_or(start, |e| e + 1);
-        item.get(start..end)
     }
 }
 
