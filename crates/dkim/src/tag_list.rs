@@ -30,9 +30,34 @@ pub(crate) enum TagListError {
 
 /// `VALCHAR = %x21-3A / %x3C-7E` (printable ASCII except `;`), widened to the UTF-8 bytes
 /// that RFC 8616 §4 allows in `d=`, `i=` and `s=`.
-fn is_valchar(b: u8) -> bool {
+const fn is_valchar(b: u8) -> bool {
     matches!(b, 0x21..=0x3a | 0x3c..=0x7e | 0x80..=0xff)
 }
+
+/// [`VALUE_CLASS`] of a [`is_valchar`] byte.
+const VALCHAR: u8 = 1;
+/// [`VALUE_CLASS`] of SP, HTAB, CR and LF (FWS inside a value).
+const VALUE_FWS: u8 = 2;
+
+/// Per byte: [`VALCHAR`], [`VALUE_FWS`] or 0 (a byte that ends a value). One load per
+/// byte instead of range compares.
+static VALUE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        #[allow(clippy::cast_possible_truncation)]
+        let byte = b as u8;
+        table[b] = if is_valchar(byte) {
+            VALCHAR
+        } else if matches!(byte, b' ' | b'\t' | b'\r' | b'\n') {
+            VALUE_FWS
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
 
 /// `tag-value = [ tval *( 1*(WSP / FWS) tval ) ]`, `tval = 1*VALCHAR`.
 ///
@@ -40,7 +65,7 @@ fn is_valchar(b: u8) -> bool {
 /// `[FWS]` closing the `tag-spec`). Never fails: a value may be empty.
 fn tag_value(input: &[u8]) -> (&[u8], &[u8]) {
     const SHORT: usize = 24;
-    let is_value_byte = |b: u8| is_valchar(b) || matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let is_value_byte = |b: u8| VALUE_CLASS[usize::from(b)] != 0;
     // Most values are a few bytes: look at the first ones directly. A long value (`b=`,
     // `bh=`, `h=`, `p=`) normally runs to the next `;`: find that with memchr, check the
     // stretch in one branch-free pass, and fall back to finding the first other byte only
@@ -77,7 +102,7 @@ fn tag_value(input: &[u8]) -> (&[u8], &[u8]) {
     let raw = &input[..len];
     let trimmed = raw
         .iter()
-        .rposition(|&b| is_valchar(b))
+        .rposition(|&b| VALUE_CLASS[usize::from(b)] == VALCHAR)
         .map_or(0, |last| last + 1);
     (&input[trimmed..], &raw[..trimmed])
 }
@@ -352,6 +377,20 @@ mod tests {
         assert_eq!(parse(b"a=1;;b=2"), Err(TagListError::Syntax { offset: 4 }));
         assert_eq!(parse(b"a=\x01"), Err(TagListError::Syntax { offset: 2 }));
         assert_eq!(parse(b"1a=2"), Err(TagListError::Syntax { offset: 0 }));
+    }
+
+    #[test]
+    fn value_class_table_matches_the_grammar() {
+        for b in 0..=255u8 {
+            let expected = if is_valchar(b) {
+                VALCHAR
+            } else if is_fws(b) {
+                VALUE_FWS
+            } else {
+                0
+            };
+            assert_eq!(VALUE_CLASS[usize::from(b)], expected, "byte {b:#04x}");
+        }
     }
 
     #[test]
