@@ -424,22 +424,22 @@ fn decode_base64_fast(value: &[u8], out: &mut [u8]) -> Option<usize> {
                 break 'symbols;
             };
             let v = BASE64_VALUES[usize::from(b)];
-            if v < FWS_SYMBOL {
-                if after_fws {
-                    break;
+            match v.cmp(&FWS_SYMBOL) {
+                std::cmp::Ordering::Less => {
+                    if after_fws {
+                        break;
+                    }
+                    group = (group << 6) | u32::from(v);
+                    symbols += 1;
+                    if symbols.is_multiple_of(4) {
+                        out.get_mut(len..len + 3)?
+                            .copy_from_slice(&group.to_be_bytes()[1..]);
+                        len += 3;
+                        group = 0;
+                    }
                 }
-                group = (group << 6) | u32::from(v);
-                symbols += 1;
-                if symbols.is_multiple_of(4) {
-                    out.get_mut(len..len + 3)?
-                        .copy_from_slice(&group.to_be_bytes()[1..]);
-                    len += 3;
-                    group = 0;
-                }
-            } else if v == FWS_SYMBOL {
-                after_fws = true;
-            } else {
-                break 'symbols;
+                std::cmp::Ordering::Equal => after_fws = true,
+                std::cmp::Ordering::Greater => break 'symbols,
             }
             rest = tail;
         }
