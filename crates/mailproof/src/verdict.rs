@@ -247,16 +247,7 @@ impl SignatureTags {
                 _ => continue,
             };
             if slot.is_none() {
-                let text: Vec<u8> = segment[eq + 1..]
-                    .iter()
-                    .copied()
-                    .filter(|b| !b.is_ascii_whitespace())
-                    .take(longest)
-                    .collect();
-                // Valid UTF-8 (the usual case) is taken without a copy.
-                *slot = Some(String::from_utf8(text).unwrap_or_else(|invalid| {
-                    String::from_utf8_lossy(invalid.as_bytes()).into_owned()
-                }));
+                *slot = Some(without_white_space(&segment[eq + 1..], longest));
             }
         }
         tags.identity = identity.or_else(|| tags.domain.as_ref().map(|d| format!("@{d}")));
@@ -275,6 +266,22 @@ impl SignatureTags {
     pub fn signed_header_names(&self) -> impl Iterator<Item = &str> {
         self.signed_headers.split(':').filter(|n| !n.is_empty())
     }
+}
+
+/// `value` without ASCII white space, at most `longest` bytes of it, as text (lossy for
+/// bytes that are not UTF-8). The runs between white space are copied whole.
+fn without_white_space(value: &[u8], longest: usize) -> String {
+    let mut text = Vec::with_capacity(value.len().min(longest));
+    for run in value.split(u8::is_ascii_whitespace) {
+        let room = longest - text.len();
+        text.extend_from_slice(&run[..run.len().min(room)]);
+        if text.len() == longest {
+            break;
+        }
+    }
+    // Valid UTF-8 (the usual case) is taken without a copy.
+    String::from_utf8(text)
+        .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned())
 }
 
 /// A DKIM status in words.
@@ -477,7 +484,28 @@ pub(crate) fn dmarc_spf_result(result: mailproof_spf::SpfResult) -> mailproof_dm
 
 #[cfg(test)]
 mod tests {
-    use super::SignatureTags;
+    use super::{SignatureTags, without_white_space};
+
+    proptest::proptest! {
+        /// Copying runs equals dropping white space byte by byte, then cutting.
+        #[test]
+        fn white_space_removed_like_a_byte_filter(
+            value in proptest::collection::vec(proptest::sample::select(
+                b"ab= \t\r\n;:\xff".to_vec()), 0..40),
+            longest in 0usize..50,
+        ) {
+            let filtered: Vec<u8> = value
+                .iter()
+                .copied()
+                .filter(|b| !b.is_ascii_whitespace())
+                .take(longest)
+                .collect();
+            proptest::prop_assert_eq!(
+                without_white_space(&value, longest),
+                String::from_utf8_lossy(&filtered).into_owned()
+            );
+        }
+    }
 
     #[test]
     fn signature_tags_as_written() {
