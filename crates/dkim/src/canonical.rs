@@ -313,7 +313,11 @@ pub(crate) fn header(
             }
         }
         Canonicalization::Relaxed => {
-            out.extend(name.iter().map(u8::to_ascii_lowercase));
+            // Copied, then lowercased in place: a plain loop over the copy, where a
+            // mapping iterator pushed byte by byte.
+            let start = out.len();
+            out.extend_from_slice(name);
+            out[start..].make_ascii_lowercase();
             out.push(b':');
             // Plain stretches (content bytes with single SPs between them, which relaxed
             // canonicalization keeps) go out as slices; any other run of SP, HTAB, CR and
