@@ -214,6 +214,21 @@ mod avx2 {
         simd.or_m8x32(tab, simd.and_m8x32(sp, next_blank))
     }
 
+    /// A cheaper superset of [`hits`] (two vector operations fewer): a byte followed by
+    /// SP or a control byte where the larger of the two is SP, or an HTAB. Besides every
+    /// edit, this flags a control byte followed by SP (an LF before a line that begins
+    /// with SP), which [`hits`] then rules out.
+    #[inline(always)]
+    fn maybe_hits(simd: V3, window: &[u8; 33]) -> m8x32 {
+        let (block, next) = (first_32(window), last_32(window));
+        let (b, n): (u8x32, u8x32) = (pulp::cast(block), pulp::cast(next));
+        let space = simd.splat_u8x32(b' ');
+        let tab = simd.cmp_eq_u8x32(b, simd.splat_u8x32(b'\t'));
+        // max(b, next) == SP: b == SP with next <= SP, or b < SP with next == SP.
+        let blank_pair = simd.cmp_eq_u8x32(simd.max_u8x32(b, n), space);
+        simd.or_m8x32(tab, blank_pair)
+    }
+
     #[inline(always)]
     fn first_32(window: &[u8; 33]) -> [u8; 32] {
         let mut out = [0; 32];
@@ -260,12 +275,24 @@ mod avx2 {
             let mut i = from;
             while let Some((window, _)) = bytes.get(i..).and_then(<[u8]>::split_first_chunk::<129>)
             {
-                let any = simd.or_m8x32(
-                    simd.or_m8x32(hits(simd, at(window, 0)), hits(simd, at(window, 32))),
-                    simd.or_m8x32(hits(simd, at(window, 64)), hits(simd, at(window, 96))),
+                let maybe = simd.or_m8x32(
+                    simd.or_m8x32(
+                        maybe_hits(simd, at(window, 0)),
+                        maybe_hits(simd, at(window, 32)),
+                    ),
+                    simd.or_m8x32(
+                        maybe_hits(simd, at(window, 64)),
+                        maybe_hits(simd, at(window, 96)),
+                    ),
                 );
-                if mask(simd, any) != 0 {
-                    break;
+                if mask(simd, maybe) != 0 {
+                    let any = simd.or_m8x32(
+                        simd.or_m8x32(hits(simd, at(window, 0)), hits(simd, at(window, 32))),
+                        simd.or_m8x32(hits(simd, at(window, 64)), hits(simd, at(window, 96))),
+                    );
+                    if mask(simd, any) != 0 {
+                        break;
+                    }
                 }
                 i += 128;
             }
@@ -985,6 +1012,20 @@ mod tests {
                 prop_assert_eq!(length, u64::try_from(canonical.len()).unwrap());
             }
         }
+    }
+
+    /// Lines that begin with SP put a control byte before an SP, which the vector scan's
+    /// first filter flags: the scan must see that as no edit and find the real one later.
+    #[test]
+    fn vector_scan_passes_lines_beginning_with_space() {
+        let mut body = b"word\r\n indented line\r\n".repeat(20);
+        assert_eq!(find_relaxed_edit(Vector::detect(), &body, 0), None);
+        assert_eq!(find_relaxed_edit_portable(&body, 0), None);
+        let edit = body.len() - 5;
+        body.splice(edit..edit, *b"  ");
+        body.extend_from_slice(b"end");
+        assert_eq!(find_relaxed_edit(Vector::detect(), &body, 0), Some(edit));
+        assert_eq!(find_relaxed_edit_portable(&body, 0), Some(edit));
     }
 
     proptest! {
