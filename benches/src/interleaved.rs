@@ -35,7 +35,22 @@ pub fn rounds_from_env(variable: &str) -> Option<usize> {
 
 /// Times the rows of one group interleaved, `rounds` batches each, and returns each row's
 /// median time per iteration in seconds, in the rows' order.
+///
+/// Each batch starts right after the other rows' batches, so its first iteration finds the
+/// caches and branch predictors full of their work: a row with a large code path pays for
+/// that once per batch. [`medians_warm`] measures the steady state instead.
 pub fn medians(rows: &mut [Row<'_>], rounds: usize) -> Vec<f64> {
+    medians_with(rows, rounds, false)
+}
+
+/// [`medians`], with one untimed iteration before each timed batch, so that every batch
+/// runs with the row's own code and data in the caches, as in criterion's long runs of one
+/// row, while all rows still share the machine's load.
+pub fn medians_warm(rows: &mut [Row<'_>], rounds: usize) -> Vec<f64> {
+    medians_with(rows, rounds, true)
+}
+
+fn medians_with(rows: &mut [Row<'_>], rounds: usize, warm: bool) -> Vec<f64> {
     // Batch sizes: about 0.2 ms per batch, from one timed warm-up of three iterations.
     let batches: Vec<u32> = rows
         .iter_mut()
@@ -55,6 +70,9 @@ pub fn medians(rows: &mut [Row<'_>], rounds: usize) -> Vec<f64> {
     let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); rows.len()];
     for _ in 0..rounds.max(1) {
         for ((row, &n), samples) in rows.iter_mut().zip(&batches).zip(&mut samples) {
+            if warm {
+                (row.run)();
+            }
             let start = Instant::now();
             for _ in 0..n {
                 (row.run)();
