@@ -163,10 +163,12 @@ pub struct Signature {
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct SignedHeaders {
     /// The names one after the other, nothing between them (checked by `parse`: printable
-    /// ASCII).
-    names: Box<str>,
-    /// Where each name ends in `names` (a field name fits in one line, so in a `u16`).
-    ends: Box<[u16]>,
+    /// ASCII). Not shrunk to fit: it was allocated for the whole `h=` value, a few bytes
+    /// more, and shrinking would cost a reallocation per signature.
+    names: String,
+    /// Where each name ends in `names` (a field name fits in one line, so in a `u16`); not
+    /// shrunk either.
+    ends: Vec<u16>,
 }
 
 impl fmt::Debug for SignedHeaders {
@@ -257,11 +259,8 @@ impl SignedHeaders {
             }
         }
         // Checked above: printable ASCII only, so always UTF-8.
-        let names = String::from_utf8(names).ok()?.into_boxed_str();
-        Some(SignedHeaders {
-            names,
-            ends: ends.into_boxed_slice(),
-        })
+        let names = String::from_utf8(names).ok()?;
+        Some(SignedHeaders { names, ends })
     }
 
     /// The names, in order.

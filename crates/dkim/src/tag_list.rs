@@ -64,40 +64,30 @@ static VALUE_CLASS: [u8; 256] = {
 /// Returns (rest, value): the value without trailing white space (that belongs to the
 /// `[FWS]` closing the `tag-spec`). Never fails: a value may be empty.
 fn tag_value(input: &[u8]) -> (&[u8], &[u8]) {
-    const SHORT: usize = 24;
     let is_value_byte = |b: u8| VALUE_CLASS[usize::from(b)] != 0;
-    // Most values are a few bytes: look at the first ones directly. A long value (`b=`,
-    // `bh=`, `h=`, `p=`) normally runs to the next `;`: find that with memchr, check the
-    // stretch in one branch-free pass, and fall back to finding the first other byte only
-    // when it fails.
-    let head = &input[..input.len().min(SHORT)];
-    let len = if let Some(n) = head.iter().position(|&b| !is_value_byte(b)) {
-        n
-    } else if head.len() == input.len() {
-        input.len()
+    // A value normally runs to the next `;`: find that with memchr, check the stretch in
+    // one branch-free pass, and fall back to finding the first other byte only when it
+    // fails. (A byte-at-a-time scan of even the short values costs a mispredicted branch
+    // per value.)
+    let candidate = memchr::memchr(b';', input).unwrap_or(input.len());
+    let stretch = &input[..candidate];
+    // Branch-free, so it vectorizes: a byte is bad if it is a control byte other than
+    // FWS, or DEL (`;` cannot occur before `candidate`).
+    let bad = stretch.iter().fold(0u8, |bad, &b| {
+        let control = u8::from(b < 0x21)
+            & u8::from(b != b' ')
+            & u8::from(b != b'\t')
+            & u8::from(b != b'\r')
+            & u8::from(b != b'\n');
+        bad | control | u8::from(b == 0x7f)
+    });
+    let len = if bad == 0 {
+        candidate
     } else {
-        let rest = &input[SHORT..];
-        let candidate = memchr::memchr(b';', rest).unwrap_or(rest.len());
-        // Branch-free, so it vectorizes: a byte is bad if it is a control byte other
-        // than FWS, or DEL (`;` cannot occur before `candidate`).
-        let bad = rest[..candidate].iter().fold(0u8, |bad, &b| {
-            let control = u8::from(b < 0x21)
-                & u8::from(b != b' ')
-                & u8::from(b != b'\t')
-                & u8::from(b != b'\r')
-                & u8::from(b != b'\n');
-            bad | control | u8::from(b == 0x7f)
-        });
-        let all_valid = bad == 0;
-        SHORT
-            + if all_valid {
-                candidate
-            } else {
-                rest[..candidate]
-                    .iter()
-                    .position(|&b| !is_value_byte(b))
-                    .unwrap_or(candidate)
-            }
+        stretch
+            .iter()
+            .position(|&b| !is_value_byte(b))
+            .unwrap_or(candidate)
     };
     let raw = &input[..len];
     let trimmed = raw
@@ -183,11 +173,14 @@ fn short_name_key(name: &[u8]) -> u64 {
     if name.len() > 7 {
         return 0;
     }
-    let mut bytes = [0u8; 8];
-    bytes[..name.len()].copy_from_slice(name);
+    // Shifted in register by register: copying into a stack array and reading it back as
+    // a word stalls on store forwarding.
+    let packed = name
+        .iter()
+        .rev()
+        .fold(0u64, |key, &b| (key << 8) | u64::from(b));
     // The length (1..=7) in the top byte: a name never packs to 0.
-    bytes[7] = u8::try_from(name.len()).unwrap_or(0);
-    u64::from_le_bytes(bytes)
+    packed | (u64::try_from(name.len()).unwrap_or(0) << 56)
 }
 
 /// Rejects a tag-list in which a name occurs twice (names compare case-sensitively, §3.2).
