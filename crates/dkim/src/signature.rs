@@ -148,7 +148,7 @@ pub struct Signature {
 }
 
 /// The header field names of `h=`, in order, as written (two allocations for the whole
-/// list, however many names it holds: the names, and where each ends).
+/// list, however many names it holds: the value as written, and where each name lies in it).
 ///
 /// ```
 /// use mailproof_dkim::Signature;
@@ -160,16 +160,25 @@ pub struct Signature {
 /// assert!(sig.signed_headers.contains("TO"));
 /// # Ok::<(), mailproof_dkim::SignatureError>(())
 /// ```
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct SignedHeaders {
-    /// The names one after the other, nothing between them (checked by `parse`: printable
-    /// ASCII). Not shrunk to fit: it was allocated for the whole `h=` value, a few bytes
-    /// more, and shrinking would cost a reallocation per signature.
-    names: String,
-    /// Where each name ends in `names` (a field name fits in one line, so in a `u16`); not
-    /// shrunk either.
-    ends: Vec<u16>,
+    /// The `h=` value as written, white space and colons included (checked by `parse`:
+    /// printable ASCII and FWS only). Kept whole so that parsing copies it once instead of
+    /// name by name.
+    value: String,
+    /// Where each name starts and ends in `value`.
+    spans: Vec<(u32, u32)>,
 }
+
+/// Two lists are equal when they name the same fields in the same order (however the white
+/// space around the colons was written).
+impl PartialEq for SignedHeaders {
+    fn eq(&self, other: &SignedHeaders) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for SignedHeaders {}
 
 impl fmt::Debug for SignedHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -232,8 +241,7 @@ impl SignedHeaders {
     /// field name.
     fn parse(value: &[u8]) -> Option<SignedHeaders> {
         let class = |i: usize| value.get(i).map(|&b| H_CLASS[usize::from(b)]);
-        let mut names = Vec::with_capacity(value.len());
-        let mut ends = Vec::with_capacity(value.len() / 4 + 1);
+        let mut spans = Vec::with_capacity(value.len() / 4 + 1);
         let mut i = 0;
         loop {
             // Each item is [FWS] 1*ftext [FWS], and `:` separates items. White space
@@ -246,8 +254,7 @@ impl SignedHeaders {
             if name_len == 0 {
                 return None;
             }
-            names.extend_from_slice(&value[i..i + name_len]);
-            ends.push(u16::try_from(names.len()).ok()?);
+            spans.push((u32::try_from(i).ok()?, u32::try_from(i + name_len).ok()?));
             i += name_len;
             while class(i) == Some(H_FWS) {
                 i += 1;
@@ -258,30 +265,27 @@ impl SignedHeaders {
                 Some(_) => return None,
             }
         }
-        // Checked above: printable ASCII only, so always UTF-8.
-        let names = String::from_utf8(names).ok()?;
-        Some(SignedHeaders { names, ends })
+        // Checked above: printable ASCII and FWS only, so always UTF-8.
+        let value = std::str::from_utf8(value).ok()?.to_owned();
+        Some(SignedHeaders { value, spans })
     }
 
     /// The names, in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> + Clone {
-        let mut start = 0;
-        self.ends.iter().map(move |&end| {
-            let end = usize::from(end);
-            let name = self.names.get(start..end).unwrap_or_default();
-            start = end;
-            name
+        self.spans.iter().map(|&(start, end)| {
+            let (start, end) = (start as usize, end as usize);
+            self.value.get(start..end).unwrap_or_default()
         })
     }
 
     /// How many names `h=` lists (repetitions included).
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.spans.len()
     }
 
     /// Whether the list is empty (never, for a parsed signature: `h=` must name From).
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.spans.is_empty()
     }
 
     /// Whether `name` is listed (ASCII case-insensitive).
