@@ -460,6 +460,9 @@ pub struct Scratch {
     pub(crate) headers: Vec<u8>,
     /// Per header field: [`name_key`] of its name, or [`USED`] once selected.
     keys: Vec<u32>,
+    /// The body hashes of the message being verified (kept here so that verification
+    /// does not allocate a list of them per message).
+    body_hashes: Vec<BodyHash>,
 }
 
 impl Scratch {
@@ -474,7 +477,21 @@ impl Scratch {
         Scratch {
             headers: Vec::with_capacity(header_bytes + 1024),
             keys: Vec::with_capacity(64),
+            body_hashes: Vec::with_capacity(2),
         }
+    }
+
+    /// Runs `f` with the scratch space and its list of body hashes, emptied.
+    fn with_body_hashes<T>(
+        &mut self,
+        f: impl FnOnce(&mut Scratch, &mut Vec<BodyHash>) -> T,
+    ) -> T {
+        let mut body_hashes = std::mem::take(&mut self.body_hashes);
+        body_hashes.clear();
+        let out = f(self, &mut body_hashes);
+        body_hashes.clear();
+        self.body_hashes = body_hashes;
+        out
     }
 }
 
@@ -545,6 +562,7 @@ fn name_key(name: &[u8]) -> u32 {
     (len << 8) | u32::from(first)
 }
 
+#[derive(Clone, Debug)]
 struct BodyHash {
     canonicalization: Canonicalization,
     hash: HashAlgorithm,
@@ -716,14 +734,16 @@ impl Verifier {
             let answer = resolver.txt(&name).await;
             answers.push((name, answer));
         }
-        self.evaluate_candidates(
-            &headers,
-            message.body(),
-            candidates,
-            scratch,
-            &mut |name| lookup(&answers, name),
-            &mut Vec::new(),
-        )
+        scratch.with_body_hashes(|scratch, body_hashes| {
+            self.evaluate_candidates(
+                &headers,
+                message.body(),
+                candidates,
+                scratch,
+                &mut |name| lookup(&answers, name),
+                body_hashes,
+            )
+        })
     }
 
     /// The key records verification of `message` will ask for: `<selector>._domainkey.<domain>`
@@ -798,7 +818,10 @@ impl Verifier {
 
     /// Every DKIM-Signature field among `headers`, parsed and prechecked once.
     fn candidates(&self, headers: &[Header<'_>], now: u64) -> Vec<Candidate> {
-        let mut candidates = Vec::new();
+        // Sized exactly: a `Candidate` is large, and growing the list by doubling would ask
+        // for a kilobyte or more for one or two signatures.
+        let count = headers.iter().filter(|h| h.is(DKIM_SIGNATURE)).count();
+        let mut candidates = Vec::with_capacity(count);
         for (header_index, header) in headers.iter().enumerate() {
             if !header.is(DKIM_SIGNATURE) {
                 continue;
@@ -852,7 +875,9 @@ impl Verifier {
         scratch: &mut Scratch,
         keys: &mut dyn FnMut(&Name) -> Result<Answer<Txt>, LookupError>,
     ) -> Vec<SignatureResult> {
-        self.evaluate_all_with(message, now, scratch, keys, &mut Vec::new())
+        scratch.with_body_hashes(|scratch, body_hashes| {
+            self.evaluate_all_with(message, now, scratch, keys, body_hashes)
+        })
     }
 
     /// [`evaluate_all`](Self::evaluate_all), keeping the body hashes it computed (one per
@@ -1176,14 +1201,15 @@ impl Prepared<'_, '_> {
         keys: &mut dyn FnMut(&Name) -> Result<Answer<Txt>, LookupError>,
         scratch: &mut Scratch,
     ) -> Vec<SignatureResult> {
-        self.verifier.evaluate_candidates(
-            &self.headers,
-            self.body,
-            self.candidates,
-            scratch,
-            keys,
-            &mut Vec::new(),
-        )
+        let Prepared {
+            verifier,
+            headers,
+            body,
+            candidates,
+        } = self;
+        scratch.with_body_hashes(|scratch, body_hashes| {
+            verifier.evaluate_candidates(&headers, body, candidates, scratch, keys, body_hashes)
+        })
     }
 }
 
