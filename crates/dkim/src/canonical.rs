@@ -71,7 +71,7 @@ fn header_plain_len(bytes: &[u8]) -> usize {
 /// high bit of every byte below 0x21 (bytes from 0x80 up never qualify, their high bit
 /// being clear in `!x`); a borrow can only flag bytes after a flagged one, so the lowest
 /// flag is exact.
-fn find_at_or_below_space(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn find_at_or_below_space(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     let (words, tail) = bytes.as_chunks::<8>();
     for (n, word) in words.iter().enumerate() {

@@ -371,9 +371,167 @@ pub(crate) fn decode_base64_boxed(value: &[u8]) -> Option<Box<[u8]>> {
         return decode_base64(value).map(Vec::into_boxed_slice);
     }
     let mut buffer = [0u8; STACK];
+    #[cfg(target_arch = "x86_64")]
+    if let Some(simd) = avx2_base64::detect() {
+        return match avx2_base64::decode(simd, value, &mut buffer[..need]) {
+            Some(len) => Some(Box::from(&buffer[..len])),
+            None => decode_base64_engine(value).map(Vec::into_boxed_slice),
+        };
+    }
     match decode_base64_fast(value, &mut buffer[..need]) {
         Some(len) => Some(Box::from(&buffer[..len])),
         None => decode_base64_engine(value).map(Vec::into_boxed_slice),
+    }
+}
+
+/// Base64 decoding with AVX2 where the CPU has it (through `pulp`'s safe wrappers, checked
+/// at run time): FWS removed first, then 32 symbols per step with the vector lookups of
+/// Muła and Lemire ("Faster Base64 Encoding and Decoding Using AVX2 Instructions", 2018),
+/// and the last symbols (and any padding) by [`decode_base64_fast`].
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::inline_always)]
+mod avx2_base64 {
+    use pulp::NullaryFnOnce;
+    use pulp::x86::V3;
+
+    /// The CPU's AVX2, detected once.
+    pub(super) fn detect() -> Option<V3> {
+        static AVX2: std::sync::OnceLock<Option<V3>> = std::sync::OnceLock::new();
+        *AVX2.get_or_init(V3::try_new)
+    }
+
+    /// The longest value decoded this way (the caller's stack buffers).
+    const MAX_VALUE: usize = 1024;
+
+    /// Decodes `value` (symbols, FWS anywhere, optional padding) into `out`, which holds
+    /// `value.len() / 4 * 3 + 3` bytes; `None` where [`super::decode_base64_fast`] would say
+    /// `None` (the caller then asks the engine).
+    pub(super) fn decode(simd: V3, value: &[u8], out: &mut [u8]) -> Option<usize> {
+        let mut compact = [0u8; MAX_VALUE];
+        let symbols = compact_fws(value, &mut compact)?;
+        let (consumed, written) = simd.vectorize(Blocks {
+            simd,
+            input: symbols,
+            out: &mut *out,
+        });
+        let rest = super::decode_base64_fast(&symbols[consumed..], &mut out[written..])?;
+        Some(written + rest)
+    }
+
+    /// `value` without its FWS, in `buffer`: the runs between white space copied whole,
+    /// found eight bytes at a time. `None` for a control byte that is not FWS, or a value
+    /// longer than the buffer.
+    fn compact_fws<'b>(value: &[u8], buffer: &'b mut [u8; MAX_VALUE]) -> Option<&'b [u8]> {
+        let mut n = 0;
+        let mut i = 0;
+        while i < value.len() {
+            let run =
+                crate::canonical::find_at_or_below_space(&value[i..]).unwrap_or(value.len() - i);
+            buffer
+                .get_mut(n..n + run)?
+                .copy_from_slice(&value[i..i + run]);
+            n += run;
+            i += run;
+            while let Some(&b) = value.get(i)
+                && b <= b' '
+            {
+                if !matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+                    return None;
+                }
+                i += 1;
+            }
+        }
+        Some(&buffer[..n])
+    }
+
+    /// Both 16-byte lanes of a 256-bit table.
+    const fn lanes(half: [u8; 16]) -> [u8; 32] {
+        let mut out = [0; 32];
+        let mut i = 0;
+        while i < 16 {
+            out[i] = half[i];
+            out[i + 16] = half[i];
+            i += 1;
+        }
+        out
+    }
+
+    /// By low nibble and by high nibble: bit sets whose intersection is empty exactly for
+    /// the 64 symbols.
+    const CHECK_LOW: [u8; 32] = lanes([
+        0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x13, 0x1a, 0x1b, 0x1b, 0x1b,
+        0x1a,
+    ]);
+    const CHECK_HIGH: [u8; 32] = lanes([
+        0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10,
+        0x10,
+    ]);
+    /// What to add to a symbol to get its value, by high nibble (minus one for `/`):
+    /// `/` +16, `+` +19, digits +4, `A`-`Z` -65, `a`-`z` -71 (as wrapping bytes).
+    const SHIFT: [u8; 32] = lanes([0, 16, 19, 4, 191, 191, 185, 185, 0, 0, 0, 0, 0, 0, 0, 0]);
+    /// The three bytes of each 32-bit group, most significant first; 0x80 clears.
+    const PACK: [u8; 32] = lanes([
+        2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, 0x80, 0x80, 0x80, 0x80,
+    ]);
+
+    struct Blocks<'a> {
+        simd: V3,
+        input: &'a [u8],
+        out: &'a mut [u8],
+    }
+
+    impl NullaryFnOnce for Blocks<'_> {
+        /// Symbols consumed (a multiple of 32) and bytes written (24 per 32 symbols).
+        type Output = (usize, usize);
+
+        #[inline(always)]
+        fn call(self) -> (usize, usize) {
+            let Blocks { simd, input, out } = self;
+            let avx2 = simd.avx2;
+            let table = |bytes: [u8; 32]| -> core::arch::x86_64::__m256i { pulp::cast(bytes) };
+            let (mut i, mut o) = (0, 0);
+            while let (Some(chunk), Some(dst)) = (
+                input.get(i..).and_then(<[u8]>::first_chunk::<32>),
+                out.get_mut(o..).and_then(<[u8]>::first_chunk_mut::<32>),
+            ) {
+                let x = table(*chunk);
+                let nibble = table([0x0f; 32]);
+                let high = avx2._mm256_and_si256(avx2._mm256_srli_epi32::<4>(x), nibble);
+                let low = avx2._mm256_and_si256(x, nibble);
+                let check = avx2._mm256_and_si256(
+                    avx2._mm256_shuffle_epi8(table(CHECK_LOW), low),
+                    avx2._mm256_shuffle_epi8(table(CHECK_HIGH), high),
+                );
+                // Any symbol outside the alphabet (padding included) ends the vector steps.
+                if simd.avx._mm256_testz_si256(check, check) == 0 {
+                    break;
+                }
+                let slash = avx2._mm256_cmpeq_epi8(x, table([b'/'; 32]));
+                let shift =
+                    avx2._mm256_shuffle_epi8(table(SHIFT), avx2._mm256_add_epi8(slash, high));
+                let values = avx2._mm256_add_epi8(x, shift);
+                // (a << 6 | b) and (c << 6 | d) in 16 bits, then the 24 bits of the group.
+                let pairs = avx2._mm256_maddubs_epi16(
+                    values,
+                    table(lanes([
+                        0x40, 1, 0x40, 1, 0x40, 1, 0x40, 1, 0x40, 1, 0x40, 1, 0x40, 1, 0x40, 1,
+                    ])),
+                );
+                let groups = avx2._mm256_madd_epi16(
+                    pairs,
+                    table(lanes([
+                        0, 0x10, 1, 0, 0, 0x10, 1, 0, 0, 0x10, 1, 0, 0, 0x10, 1, 0,
+                    ])),
+                );
+                let packed = avx2._mm256_shuffle_epi8(groups, table(PACK));
+                let joined = avx2
+                    ._mm256_permutevar8x32_epi32(packed, pulp::cast([0u32, 1, 2, 4, 5, 6, 7, 7]));
+                *dst = pulp::cast(joined);
+                i += 32;
+                o += 24;
+            }
+            (i, o)
+        }
     }
 }
 
@@ -891,7 +1049,7 @@ mod tests {
                 proptest::strategy::Just(b'/'), proptest::strategy::Just(b'+'),
                 proptest::strategy::Just(b'9'), proptest::strategy::Just(b'Q'),
                 proptest::prelude::any::<u8>(),
-            ], 0..80)) {
+            ], 0..200)) {
             let engine = decode_base64_engine(&value);
             let mut out = vec![0; value.len() / 4 * 3 + 3];
             if let Some(len) = decode_base64_fast(&value, &mut out) {
@@ -927,6 +1085,14 @@ mod tests {
             let mut out = vec![0; value.len() / 4 * 3 + 3];
             let len = decode_base64_fast(&value, &mut out);
             proptest::prop_assert_eq!(len.map(|len| &out[..len]), Some(&bytes[..]));
+            // The vector path (this CPU's, where it has AVX2) too, without falling back.
+            #[cfg(target_arch = "x86_64")]
+            if let Some(simd) = avx2_base64::detect() {
+                let mut out = vec![0; value.len() / 4 * 3 + 3];
+                let len = avx2_base64::decode(simd, &value, &mut out);
+                proptest::prop_assert_eq!(len.map(|len| &out[..len]), Some(&bytes[..]));
+            }
+            proptest::prop_assert_eq!(decode_base64_boxed(&value).map(Vec::from), Some(bytes));
         }
 
         /// The word-at-a-time field-name run against a byte-by-byte one.
