@@ -482,10 +482,7 @@ impl Scratch {
     }
 
     /// Runs `f` with the scratch space and its list of body hashes, emptied.
-    fn with_body_hashes<T>(
-        &mut self,
-        f: impl FnOnce(&mut Scratch, &mut Vec<BodyHash>) -> T,
-    ) -> T {
+    fn with_body_hashes<T>(&mut self, f: impl FnOnce(&mut Scratch, &mut Vec<BodyHash>) -> T) -> T {
         let mut body_hashes = std::mem::take(&mut self.body_hashes);
         body_hashes.clear();
         let out = f(self, &mut body_hashes);
