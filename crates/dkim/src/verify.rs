@@ -453,8 +453,9 @@ impl SignatureResult {
 }
 
 /// Reusable working memory for verification (and signing): the canonicalized header
-/// fields, which ring needs as one contiguous message. Keep one per thread and pass it to
-/// every call to avoid allocating per message.
+/// fields, which the crypto backend needs as one contiguous message, and the list of body
+/// hashes of the message being verified. Keep one per thread and pass it to every call to
+/// avoid allocating per message.
 #[derive(Clone, Debug, Default)]
 pub struct Scratch {
     pub(crate) headers: Vec<u8>,
