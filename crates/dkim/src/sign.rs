@@ -517,10 +517,10 @@ pub fn sign(signers: &[Signer], message: &[u8], clock: Clock) -> Result<String, 
     let parsed = Message::parse(message)?;
     let mut hashes = BodyHashes::new(signers);
     hashes.update(parsed.body());
-    let headers: Vec<Header<'_>> = parsed.headers().collect();
+    let headers = parsed.header_fields();
     sign_headers(
         signers,
-        &headers,
+        headers,
         &hashes.finish(),
         clock.now(),
         &mut Scratch::with_capacity(message.len() - parsed.body().len()),
@@ -595,10 +595,10 @@ impl<'s> StreamingSigner<'s> {
         if !in_body && !parsed.body().is_empty() {
             hashes.update(parsed.body());
         }
-        let headers: Vec<Header<'_>> = parsed.headers().collect();
+        let headers = parsed.header_fields();
         sign_headers(
             self.signers,
-            &headers,
+            headers,
             &hashes.finish(),
             clock.now(),
             &mut Scratch::with_capacity(header_block.len()),

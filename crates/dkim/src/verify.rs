@@ -725,8 +725,8 @@ impl Verifier {
         scratch: &mut Scratch,
     ) -> Vec<SignatureResult> {
         let now = self.clock.now();
-        let headers: Vec<Header<'_>> = message.headers().collect();
-        let candidates = self.candidates(&headers, now);
+        let headers = message.header_fields();
+        let candidates = self.candidates(headers, now);
         let mut answers: Vec<(Name, Result<Answer<Txt>, LookupError>)> = Vec::new();
         for name in key_names(&candidates) {
             let answer = resolver.txt(&name).await;
@@ -734,7 +734,7 @@ impl Verifier {
         }
         scratch.with_body_hashes(|scratch, body_hashes| {
             self.evaluate_candidates(
-                &headers,
+                headers,
                 message.body(),
                 candidates,
                 scratch,
@@ -772,8 +772,8 @@ impl Verifier {
     }
 
     fn key_names_at(&self, message: &Message<'_>, now: u64) -> Vec<Name> {
-        let headers: Vec<Header<'_>> = message.headers().collect();
-        key_names(&self.candidates(&headers, now))
+        let headers = message.header_fields();
+        key_names(&self.candidates(headers, now))
     }
 
     /// Parses and prechecks every DKIM-Signature of `message` once, for callers that fetch
@@ -804,8 +804,8 @@ impl Verifier {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn prepare<'v, 'm>(&'v self, message: &'m Message<'m>) -> Prepared<'v, 'm> {
-        let headers: Vec<Header<'m>> = message.headers().collect();
-        let candidates = self.candidates(&headers, self.clock.now());
+        let headers = message.header_fields();
+        let candidates = self.candidates(headers, self.clock.now());
         Prepared {
             verifier: self,
             headers,
@@ -888,10 +888,10 @@ impl Verifier {
         keys: &mut dyn FnMut(&Name) -> Result<Answer<Txt>, LookupError>,
         body_hashes: &mut Vec<BodyHash>,
     ) -> Vec<SignatureResult> {
-        let headers: Vec<Header<'_>> = message.headers().collect();
-        let candidates = self.candidates(&headers, now);
+        let headers = message.header_fields();
+        let candidates = self.candidates(headers, now);
         self.evaluate_candidates(
-            &headers,
+            headers,
             message.body(),
             candidates,
             scratch,
@@ -1173,7 +1173,7 @@ impl Verifier {
 /// (see [`Verifier::prepare`]).
 pub struct Prepared<'v, 'm> {
     verifier: &'v Verifier,
-    headers: Vec<Header<'m>>,
+    headers: &'m [Header<'m>],
     body: &'m [u8],
     candidates: Vec<Candidate>,
 }
@@ -1206,7 +1206,7 @@ impl Prepared<'_, '_> {
             candidates,
         } = self;
         scratch.with_body_hashes(|scratch, body_hashes| {
-            verifier.evaluate_candidates(&headers, body, candidates, scratch, keys, body_hashes)
+            verifier.evaluate_candidates(headers, body, candidates, scratch, keys, body_hashes)
         })
     }
 }
@@ -1270,8 +1270,8 @@ impl StreamingVerifier<'_> {
             Fed::BodyStarted { header, body } => {
                 // On a parse error `finish` reports it.
                 if let Ok(message) = Message::parse(header) {
-                    let headers: Vec<Header<'_>> = message.headers().collect();
-                    self.candidates = self.verifier.candidates(&headers, self.now);
+                    let headers = message.header_fields();
+                    self.candidates = self.verifier.candidates(headers, self.now);
                     self.body_hashers = body_hashers(&self.candidates);
                 }
                 body
@@ -1325,9 +1325,9 @@ impl StreamingVerifier<'_> {
                 }
             })
             .collect();
-        let headers: Vec<Header<'_>> = message.headers().collect();
+        let headers = message.header_fields();
         Ok(verifier.evaluate_candidates(
-            &headers,
+            headers,
             message.body(),
             self.candidates,
             scratch,

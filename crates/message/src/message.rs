@@ -74,6 +74,20 @@ impl<'a> Message<'a> {
         self.raw
     }
 
+    /// Header fields in order, as a slice (what [`headers`](Self::headers) iterates): for
+    /// callers that index the fields or keep them, without collecting a copy.
+    ///
+    /// ```
+    /// let message = mailproof_message::Message::parse(b"From: a@example.com\r\nTo: b@example.com\r\n\r\n")?;
+    /// let fields = message.header_fields();
+    /// assert_eq!(fields.len(), 2);
+    /// assert_eq!(fields[1].name(), b"To");
+    /// # Ok::<(), mailproof_message::Error>(())
+    /// ```
+    pub fn header_fields(&self) -> &[Header<'a>] {
+        &self.headers
+    }
+
     /// Header fields in order; `.rev()` walks them bottom-up.
     pub fn headers(&self) -> Headers<'_, 'a> {
         Headers {
