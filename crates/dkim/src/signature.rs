@@ -740,6 +740,53 @@ const TAG_T: usize = 11;
 const TAG_X: usize = 12;
 const TAG_Z: usize = 13;
 
+/// The slot of each tag of §3.5 in [`KNOWN_TAGS`]; `None` for any other name.
+fn known_tag(name: &[u8]) -> Option<usize> {
+    Some(match name {
+        b"v" => TAG_V,
+        b"a" => TAG_A,
+        b"b" => TAG_B,
+        b"bh" => TAG_BH,
+        b"c" => TAG_C,
+        b"d" => TAG_D,
+        b"h" => TAG_H,
+        b"i" => TAG_I,
+        b"l" => TAG_L,
+        b"q" => TAG_Q,
+        b"s" => TAG_S,
+        b"t" => TAG_T,
+        b"x" => TAG_X,
+        b"z" => TAG_Z,
+        _ => return None,
+    })
+}
+
+/// The tag list of a signature, each known tag in its slot, read in one pass with no list
+/// of tags (the other names are kept only when there are any, to check them for
+/// duplicates). Errors as [`tag_list::parse`] reports them: a syntax error, else the
+/// earliest repeated name.
+fn tag_slots(value: &[u8]) -> Result<[Option<Tag<'_>>; KNOWN_TAGS.len()], TagListError> {
+    let mut slots = [None; KNOWN_TAGS.len()];
+    let mut repeated: Option<usize> = None;
+    let mut others: Vec<Tag<'_>> = Vec::new();
+    tag_list::scan(value, |tag| match known_tag(tag.name) {
+        Some(slot) if slots[slot].is_some() => {
+            repeated.get_or_insert(tag.offset);
+        }
+        Some(slot) => slots[slot] = Some(tag),
+        None => others.push(tag),
+    })?;
+    let repeated_other = match tag_list::check_duplicates(&others) {
+        Err(TagListError::DuplicateTag { offset }) => Some(offset),
+        _ => None,
+    };
+    match (repeated, repeated_other) {
+        (Some(a), Some(b)) => Err(TagListError::DuplicateTag { offset: a.min(b) }),
+        (Some(offset), None) | (None, Some(offset)) => Err(TagListError::DuplicateTag { offset }),
+        (None, None) => Ok(slots),
+    }
+}
+
 impl Signature {
     /// Parses the value of a DKIM-Signature header field (the bytes after the colon).
     ///
@@ -773,32 +820,10 @@ impl Signature {
     pub(crate) fn parse_with_b_range(
         value: &[u8],
     ) -> Result<(Signature, (usize, usize)), SignatureError> {
-        let tags = tag_list::parse(value).map_err(SignatureError::from_tag_list)?;
-        // One pass puts each known tag in its slot (the list has no duplicates).
-        let mut slots: [Option<&Tag<'_>>; KNOWN_TAGS.len()] = [None; KNOWN_TAGS.len()];
-        for tag in &tags {
-            let slot = match tag.name {
-                b"v" => TAG_V,
-                b"a" => TAG_A,
-                b"b" => TAG_B,
-                b"bh" => TAG_BH,
-                b"c" => TAG_C,
-                b"d" => TAG_D,
-                b"h" => TAG_H,
-                b"i" => TAG_I,
-                b"l" => TAG_L,
-                b"q" => TAG_Q,
-                b"s" => TAG_S,
-                b"t" => TAG_T,
-                b"x" => TAG_X,
-                b"z" => TAG_Z,
-                _ => continue,
-            };
-            slots[slot] = Some(tag);
-        }
-        let find = |slot: usize| slots[slot];
+        let slots = tag_slots(value).map_err(SignatureError::from_tag_list)?;
+        let find = |slot: usize| slots[slot].as_ref();
         let required = |slot: usize| -> Result<&Tag<'_>, SignatureError> {
-            slots[slot].ok_or(SignatureError::MissingTag {
+            slots[slot].as_ref().ok_or(SignatureError::MissingTag {
                 tag: KNOWN_TAGS[slot],
             })
         };
@@ -1093,6 +1118,42 @@ mod tests {
                 proptest::prop_assert_eq!(len.map(|len| &out[..len]), Some(&bytes[..]));
             }
             proptest::prop_assert_eq!(decode_base64_boxed(&value).map(Vec::from), Some(bytes));
+        }
+
+        /// The one-pass slots against `tag_list::parse` (with its duplicate check) followed
+        /// by putting each known tag in its slot: the same tags, or the same error.
+        #[test]
+        fn tag_slots_equal_parse_then_slots(specs in proptest::collection::vec(
+            (
+                proptest::sample::select(vec![
+                    "v", "a", "b", "bh", "c", "d", "h", "s", "x", "z", "foo", "Foo", "q1",
+                    "x_y", " v", "1a", "",
+                ]),
+                proptest::sample::select(vec![
+                    "", "1", "abc", "a b", " x ", "a\r\n b", "=", "x\u{7f}", "\u{1}", "é",
+                ]),
+                proptest::sample::select(vec![";", "; ", " ;\r\n ", ";;", "", " "]),
+            ),
+            0..12,
+        )) {
+            let mut value = String::new();
+            for (name, tag_value, separator) in &specs {
+                value.push_str(name);
+                value.push('=');
+                value.push_str(tag_value);
+                value.push_str(separator);
+            }
+            let value = value.as_bytes();
+            let reference = tag_list::parse(value).map(|tags| {
+                let mut slots = [None; KNOWN_TAGS.len()];
+                for tag in tags {
+                    if let Some(slot) = known_tag(tag.name) {
+                        slots[slot] = Some(tag);
+                    }
+                }
+                slots
+            });
+            proptest::prop_assert_eq!(tag_slots(value), reference);
         }
 
         /// The word-at-a-time field-name run against a byte-by-byte one.

@@ -121,8 +121,18 @@ fn skip_fws(input: &[u8], mut i: usize) -> usize {
 /// One forward scan by index (this runs for every DKIM-Signature and key record); the nom
 /// grammar it implements is kept in the tests as its reference.
 pub(crate) fn parse(input: &[u8]) -> Result<Vec<Tag<'_>>, TagListError> {
-    let syntax = |offset: usize| TagListError::Syntax { offset };
     let mut tags: Vec<Tag<'_>> = Vec::with_capacity(16);
+    scan(input, |tag| tags.push(tag))?;
+    check_duplicates(&tags)?;
+    Ok(tags)
+}
+
+/// [`parse`] without the list: each `tag-spec` is handed to `each` as it is read, in order.
+/// Only syntax errors are reported here; a caller that puts tags straight into place must
+/// find duplicate names itself, reporting the earliest second occurrence as [`parse`] does
+/// (and only when the whole list is well-formed, so that a syntax error wins).
+pub(crate) fn scan<'a>(input: &'a [u8], mut each: impl FnMut(Tag<'a>)) -> Result<(), TagListError> {
+    let syntax = |offset: usize| TagListError::Syntax { offset };
     let mut i = 0;
     loop {
         i = skip_fws(input, i);
@@ -148,7 +158,7 @@ pub(crate) fn parse(input: &[u8]) -> Result<Vec<Tag<'_>>, TagListError> {
         let value_start = skip_fws(input, i);
         let (after_value, value) = tag_value(&input[value_start..]);
         let end = skip_fws(input, input.len() - after_value.len());
-        tags.push(Tag {
+        each(Tag {
             name,
             value,
             offset: name_offset,
@@ -161,8 +171,7 @@ pub(crate) fn parse(input: &[u8]) -> Result<Vec<Tag<'_>>, TagListError> {
             Some(_) => return Err(syntax(end)),
         }
     }
-    check_duplicates(&tags)?;
-    Ok(tags)
+    Ok(())
 }
 
 /// A tag name's identity for the duplicate check: names of up to 7 bytes (all real ones)
@@ -184,7 +193,7 @@ fn short_name_key(name: &[u8]) -> u64 {
 }
 
 /// Rejects a tag-list in which a name occurs twice (names compare case-sensitively, §3.2).
-fn check_duplicates(tags: &[Tag<'_>]) -> Result<(), TagListError> {
+pub(crate) fn check_duplicates(tags: &[Tag<'_>]) -> Result<(), TagListError> {
     if tags.len() <= 16 {
         let mut keys = [0u64; 16];
         for (i, tag) in tags.iter().enumerate() {
