@@ -140,14 +140,19 @@ impl Vector {
     fn detect() -> Vector {
         #[cfg(target_arch = "x86_64")]
         {
-            static AVX2: std::sync::OnceLock<Option<pulp::x86::V3>> = std::sync::OnceLock::new();
-            Vector {
-                avx2: *AVX2.get_or_init(pulp::x86::V3::try_new),
-            }
+            Vector { avx2: avx2() }
         }
         #[cfg(not(target_arch = "x86_64"))]
         Vector {}
     }
+}
+
+/// The CPU's AVX2, detected once for the whole crate (the relaxed scan here, the `b=` and
+/// `h=` readers in `signature`).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn avx2() -> Option<pulp::x86::V3> {
+    static AVX2: std::sync::OnceLock<Option<pulp::x86::V3>> = std::sync::OnceLock::new();
+    *AVX2.get_or_init(pulp::x86::V3::try_new)
 }
 
 /// The first index at or after `from` where a white-space run that relaxed canonicalization

@@ -241,7 +241,7 @@ impl SignedHeaders {
     /// field name.
     fn parse(value: &[u8]) -> Option<SignedHeaders> {
         #[cfg(target_arch = "x86_64")]
-        if let Some(simd) = avx2_base64::detect()
+        if let Some(simd) = crate::canonical::avx2()
             && value.len() <= avx2_h::MAX_VALUE
         {
             let spans = avx2_h::spans(simd, value)?;
@@ -386,7 +386,7 @@ pub(crate) fn decode_base64_boxed(value: &[u8]) -> Option<Box<[u8]>> {
     }
     let mut buffer = [0u8; STACK];
     #[cfg(target_arch = "x86_64")]
-    if let Some(simd) = avx2_base64::detect() {
+    if let Some(simd) = crate::canonical::avx2() {
         return match avx2_base64::decode(simd, value, &mut buffer[..need]) {
             Some(len) => Some(Box::from(&buffer[..len])),
             None => decode_base64_engine(value).map(Vec::into_boxed_slice),
@@ -545,12 +545,6 @@ mod avx2_h {
 mod avx2_base64 {
     use pulp::NullaryFnOnce;
     use pulp::x86::V3;
-
-    /// The CPU's AVX2, detected once.
-    pub(super) fn detect() -> Option<V3> {
-        static AVX2: std::sync::OnceLock<Option<V3>> = std::sync::OnceLock::new();
-        *AVX2.get_or_init(V3::try_new)
-    }
 
     /// The longest value decoded this way (the caller's stack buffers).
     const MAX_VALUE: usize = 1024;
@@ -1264,7 +1258,7 @@ mod tests {
             proptest::prop_assert_eq!(len.map(|len| &out[..len]), Some(&bytes[..]));
             // The vector path (this CPU's, where it has AVX2) too, without falling back.
             #[cfg(target_arch = "x86_64")]
-            if let Some(simd) = avx2_base64::detect() {
+            if let Some(simd) = crate::canonical::avx2() {
                 let mut out = vec![0; value.len() / 4 * 3 + 3];
                 let len = avx2_base64::decode(simd, &value, &mut out);
                 proptest::prop_assert_eq!(len.map(|len| &out[..len]), Some(&bytes[..]));
