@@ -235,7 +235,9 @@ impl Signer {
         self
     }
 
-    /// Replaces the list of header fields to sign (names; From is required).
+    /// Replaces the list of header fields to sign (names; From is required). A
+    /// `DKIM-Signature` in the list signs the DKIM-Signature fields already in the message,
+    /// never the one being created (RFC 6376 §3.5), and is not oversigned.
     ///
     /// # Errors
     /// [`Error::InvalidHeaderList`] without From or with something not a field name.
@@ -306,11 +308,17 @@ impl Signer {
     }
 
     /// `h=` for this message: each configured name as often as it occurs, plus once more
-    /// when oversigning.
+    /// when oversigning, except DKIM-Signature.
+    ///
+    /// The field being created goes on top of the header block, where a verifier's
+    /// bottom-up selection (§5.4.2) would take it for an extra `DKIM-Signature` entry, and
+    /// §3.5 forbids signing it: so DKIM-Signature fields already present are signed as they
+    /// occur, never oversigned.
     fn header_list<'s>(&'s self, headers: &[Header<'_>]) -> Vec<&'s str> {
         let mut list = Vec::new();
         for name in &self.signed_headers {
-            let count = headers.iter().filter(|h| h.is(name)).count() + usize::from(self.oversign);
+            let extra = self.oversign && !name.eq_ignore_ascii_case(DKIM_SIGNATURE);
+            let count = headers.iter().filter(|h| h.is(name)).count() + usize::from(extra);
             list.extend(std::iter::repeat_n(&**name, count));
         }
         list

@@ -231,6 +231,72 @@ fn oversigning_lists_each_field_once_more_and_blocks_additions() {
     }
 }
 
+/// A `DKIM-Signature` in the signed list signs the fields already there, as often as they
+/// occur: an oversigned entry would select, at the verifier, the very field being created
+/// (it goes on top), which the signer could not hash (RFC 6376 §3.5, §5.4.2).
+#[test]
+fn dkim_signature_in_h_signs_existing_fields_and_is_never_oversigned() {
+    let first = ed_key(8);
+    let second = ed_key(9);
+    let third = ed_key(10);
+    let zone = zone(&[
+        (
+            "a._domainkey.example.com",
+            &DnsTxtRecord::for_key(&first).to_string(),
+        ),
+        (
+            "b._domainkey.example.com",
+            &DnsTxtRecord::for_key(&second).to_string(),
+        ),
+        (
+            "c._domainkey.example.com",
+            &DnsTxtRecord::for_key(&third).to_string(),
+        ),
+    ]);
+    let with_dkim = |key, selector| {
+        Signer::new(key, "example.com", selector)
+            .unwrap()
+            .with_signed_headers(&["From", "Subject", "DKIM-Signature"])
+            .unwrap()
+    };
+    let h_of = |raw: &[u8]| {
+        let message = Message::parse(raw).unwrap();
+        let field = message.headers().next().unwrap();
+        let signature = mailproof_dkim::Signature::parse(field.value()).unwrap();
+        signature
+            .signed_headers
+            .iter()
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+
+    // No DKIM-Signature yet: none listed.
+    let once = signed(&[with_dkim(first, "a")], MESSAGE, NOW);
+    assert_eq!(h_of(&once), "From:From:Subject:Subject");
+    assert_eq!(verify_at(&zone, &once, NOW)[0].result(), DkimResult::Pass);
+
+    // Re-signed by the next hop, two signatures in one pass: the existing one listed once.
+    let twice = signed(&[with_dkim(second, "b"), with_dkim(third, "c")], &once, NOW);
+    assert_eq!(h_of(&twice), "From:From:Subject:Subject:DKIM-Signature");
+    let got: Vec<_> = verify_at(&zone, &twice, NOW)
+        .iter()
+        .map(SignatureResult::result)
+        .collect();
+    assert_eq!(got, [DkimResult::Pass; 3]);
+
+    // The new signatures do cover the old one: changing it breaks them, not itself alone.
+    let text = String::from_utf8(twice).unwrap();
+    let old_at = text.rfind("DKIM-Signature:").unwrap();
+    let tampered = format!("{}X-{}", &text[..old_at], &text[old_at..]);
+    let results = verify_at(&zone, tampered.as_bytes(), NOW);
+    assert_eq!(results.len(), 2);
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r.status, Status::Fail(FailReason::SignatureMismatch)))
+    );
+}
+
 #[test]
 fn pure_verification_with_supplied_keys_and_reused_scratch() {
     let key = ed_key(7);
