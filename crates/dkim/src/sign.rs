@@ -596,7 +596,7 @@ impl<'s> StreamingSigner<'s> {
     /// # Errors
     /// As for [`sign`].
     pub fn finish(self, clock: Clock) -> Result<String, Error> {
-        let (header_block, in_body) = self.header_block.finish();
+        let (header_block, in_body) = self.header_block.finish()?;
         let parsed = Message::parse(&header_block)?;
         let mut hashes = self.hashes;
         // Without a separator line the last bytes may be a body line that never ended.

@@ -1305,7 +1305,7 @@ impl StreamingVerifier<'_> {
         scratch: &mut Scratch,
     ) -> Result<Vec<SignatureResult>, mailproof_message::Error> {
         let (verifier, now) = (self.verifier, self.now);
-        let (header_block, in_body) = self.header_block.finish();
+        let (header_block, in_body) = self.header_block.finish()?;
         let message = Message::parse(&header_block)?;
         if !in_body {
             // No separator line: whatever the parser takes for a body is in `message`.
