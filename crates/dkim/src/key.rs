@@ -142,8 +142,9 @@ pub struct KeyRecord {
     pub hash_algorithms: Option<Vec<HashAlgorithm>>,
     /// `s=`: whether the service types include `email` or `*` (the default `*`).
     pub allows_email: bool,
-    /// `t=y`: the domain is testing DKIM; verifiers must not treat messages differently
-    /// on that account (§3.6.1), but it is reported.
+    /// `t=y`: the domain is testing DKIM. §3.6.1: verifiers "MUST NOT treat messages from
+    /// Signers in testing mode differently from unsigned email, even should the signature
+    /// fail to verify"; the result is still reported, which they "MAY wish to track".
     pub testing: bool,
     /// `t=s`: the `i=` domain must equal `d=`, not be a subdomain of it.
     pub strict_identity: bool,
@@ -237,8 +238,10 @@ impl KeyRecord {
             tag_list::colon_list(v).any(|s| s == b"*" || s.eq_ignore_ascii_case(b"email"))
         });
         let flags = find(b"t");
-        let has_flag =
-            |flag: &[u8]| flags.is_some_and(|v| tag_list::colon_list(v).any(|f| f == flag));
+        // ABNF literals ("y", "s") match either case (RFC 5234 §2.3).
+        let has_flag = |flag: &[u8]| {
+            flags.is_some_and(|v| tag_list::colon_list(v).any(|f| f.eq_ignore_ascii_case(flag)))
+        };
         let p = find(b"p").ok_or(KeyRecordError::MissingPublicKey)?;
         let public_key = if tag_list::trim_fws(p).is_empty() {
             PublicKey::Revoked
@@ -306,6 +309,9 @@ mod tests {
         assert!(r.allows_email && r.testing && !r.strict_identity);
         let r = KeyRecord::parse(format!("s=tlsrpt; p={RFC8463_RSA}").as_bytes()).unwrap();
         assert!(!r.allows_email);
+        // Flags are ABNF literals: either case (review finding: `t=S` was ignored).
+        let r = KeyRecord::parse(format!("t=S:Y; p={RFC8463_RSA}").as_bytes()).unwrap();
+        assert!(r.testing && r.strict_identity);
     }
 
     #[test]

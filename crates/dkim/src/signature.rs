@@ -864,7 +864,11 @@ fn parse_number(value: &[u8], max_digits: usize) -> Option<u64> {
     if value.is_empty() || value.len() > max_digits || !value.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    std::str::from_utf8(value).ok()?.parse().ok()
+    // `l=` may have 76 digits: a value beyond u64 saturates (it exceeds any body, which
+    // verification then reports), rather than making the signature a syntax error.
+    Some(value.iter().fold(0u64, |n, &d| {
+        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    }))
 }
 
 /// The tags of §3.5, each with its slot in `Signature::parse_with_b_range`.
@@ -1190,10 +1194,25 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(parse_str(input), Err(expected), "{input}");
         }
-        // l= of more than 20 digits overflows u64.
+        // l= may have up to 76 digits (§3.5): beyond u64 it saturates (review finding: it
+        // was a syntax error); 77 digits are one too many.
+        let long = parse_str(&format!("{BASE}; l=123456789012345678901234")).unwrap();
+        assert_eq!(long.body_length, Some(u64::MAX));
         assert_eq!(
-            parse_str(&format!("{BASE}; l=123456789012345678901234")),
+            parse_str(&format!("{BASE}; l={}", "9".repeat(76)))
+                .unwrap()
+                .body_length,
+            Some(u64::MAX)
+        );
+        assert_eq!(
+            parse_str(&format!("{BASE}; l={}", "9".repeat(77))),
             Err(SignatureError::InvalidValue { tag: "l" })
+        );
+        assert_eq!(
+            parse_str(&format!("{BASE}; l=18446744073709551615"))
+                .unwrap()
+                .body_length,
+            Some(u64::MAX)
         );
     }
 
