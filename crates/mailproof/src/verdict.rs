@@ -226,7 +226,9 @@ impl Verdict {
 
 impl SignatureTags {
     /// The tags of a DKIM-Signature field value, as written (white space removed), in one
-    /// pass; for each tag the first occurrence counts.
+    /// pass; for each tag the first occurrence counts. Tag names are case-sensitive (RFC
+    /// 6376 §3.2), as in the verifier: a `D=` is an unknown tag, and must not pose as the
+    /// `d=` that was verified (a signature with a duplicate tag never passes).
     pub(crate) fn from_field(value: &[u8]) -> SignatureTags {
         let mut tags = SignatureTags::default();
         let mut identity = None;
@@ -238,12 +240,12 @@ impl SignatureTags {
             let name = segment[..eq].trim_ascii();
             // header.b is the first 8 characters of b= (RFC 6008): the rest is not copied.
             let (slot, longest) = match name {
-                [b'd' | b'D'] => (&mut tags.domain, usize::MAX),
-                [b's' | b'S'] => (&mut tags.selector, usize::MAX),
-                [b'a' | b'A'] => (&mut tags.algorithm, usize::MAX),
-                [b'i' | b'I'] => (&mut identity, usize::MAX),
-                [b'b' | b'B'] => (&mut tags.b_prefix, 8),
-                [b'h' | b'H'] => (&mut signed_headers, usize::MAX),
+                b"d" => (&mut tags.domain, usize::MAX),
+                b"s" => (&mut tags.selector, usize::MAX),
+                b"a" => (&mut tags.algorithm, usize::MAX),
+                b"i" => (&mut identity, usize::MAX),
+                b"b" => (&mut tags.b_prefix, 8),
+                b"h" => (&mut signed_headers, usize::MAX),
                 _ => continue,
             };
             if slot.is_none() {
@@ -510,13 +512,13 @@ mod tests {
     #[test]
     fn signature_tags_as_written() {
         let tags = SignatureTags::from_field(
-            b" v=1; a=rsa-sha256; c=relaxed/relaxed; D=Example.COM;\r\n s = sel ; \
+            b" v=1; a=rsa-sha256; c=relaxed/relaxed; D=upper.example; d=Example.COM;\r\n s = sel ; \
               h=From:To: Subject:;\r\n bh=AAAA; b=dGhpcyBpcyBh\r\n IHNpZ25hdHVyZQ==; d=second.example",
         );
         assert_eq!(
             tags.domain.as_deref(),
             Some("Example.COM"),
-            "first d= counts"
+            "first d= counts; D= is another tag"
         );
         assert_eq!(tags.selector.as_deref(), Some("sel"));
         assert_eq!(tags.algorithm.as_deref(), Some("rsa-sha256"));
