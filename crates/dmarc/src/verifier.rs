@@ -573,11 +573,10 @@ impl Verifier {
             single = [domain];
             &single
         } else {
-            for domain in domains {
-                if !several.contains(&domain) {
-                    several.push(domain);
-                }
-            }
+            // A set, not a search of the list per domain: a hostile From can hold tens of
+            // thousands of them.
+            let mut seen = std::collections::HashSet::with_capacity(domains.len());
+            several.extend(domains.iter().filter(|domain| seen.insert(*domain)));
             &several
         };
         let too_many = (distinct.len() > self.max_author_domains).then_some(
