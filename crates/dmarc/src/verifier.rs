@@ -645,20 +645,7 @@ impl Verifier {
         // identifier that is not the Author Domain but shares a parent domain with it
         // (Organizational Domains are their domain or an ancestor, §4.10.2). Without one, the
         // walk may stop at the Author Domain's record.
-        let spf_identifier = match (&spf.result, &spf.mail_from_domain) {
-            (SpfResult::Pass, Some(domain)) => Some(domain),
-            _ => None,
-        };
-        let needs_organizational = spf_identifier
-            .into_iter()
-            .chain(
-                dkim.iter()
-                    .filter(|signature| signature.result == DkimResult::Pass)
-                    .map(|signature| &signature.signing_domain),
-            )
-            .any(|identifier| {
-                identifier != author_domain && shares_top_label(identifier, author_domain)
-            });
+        let needs_organizational = needs_organizational_domain(author_domain, spf, dkim);
         let mut discovery = match self
             .discover_with(&mut lookups, author_domain, !needs_organizational)
             .await
@@ -902,6 +889,35 @@ fn push_alignment(
         mode,
         outcome,
     });
+}
+
+/// Whether relaxed alignment may need the Author Domain's Organizational Domain: some
+/// passing identifier shares a parent domain with the Author Domain (Organizational Domains
+/// are their domain or an ancestor, RFC 9989 §4.10.2), and none is the Author Domain itself,
+/// which aligns in either mode whatever the Organizational Domain (so a walk that fails
+/// beyond the Author Domain's record must not turn that certain pass into a temperror).
+fn needs_organizational_domain(
+    author_domain: &Name,
+    spf: &SpfOutcome,
+    dkim: &[DkimOutcome],
+) -> bool {
+    let spf_identifier = match (&spf.result, &spf.mail_from_domain) {
+        (SpfResult::Pass, Some(domain)) => Some(domain),
+        _ => None,
+    };
+    let (mut identical, mut related) = (false, false);
+    for identifier in spf_identifier.into_iter().chain(
+        dkim.iter()
+            .filter(|signature| signature.result == DkimResult::Pass)
+            .map(|signature| &signature.signing_domain),
+    ) {
+        if identifier == author_domain {
+            identical = true;
+        } else if shares_top_label(identifier, author_domain) {
+            related = true;
+        }
+    }
+    related && !identical
 }
 
 /// Whether `a` and `b` end in the same label, i.e. share a parent domain other than the root

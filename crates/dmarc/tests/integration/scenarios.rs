@@ -7,7 +7,7 @@ use mailproof_dmarc::{
     FromProblem, Mechanism, NoPolicyReason, PermErrorReason, Policy, PolicyAdjustment,
     PublicSuffixList, SpfOutcome, SpfResult, Verifier,
 };
-use mailproof_dns::{Name, ZoneResolver};
+use mailproof_dns::{FailureKind, Name, ZoneResolver};
 
 use crate::{block_on, name};
 
@@ -285,6 +285,42 @@ fn many_author_domains_are_counted_in_linear_time() {
     assert!(matches!(
         evaluation.result,
         DmarcResult::PermError(PermErrorReason::TooManyAuthorDomains { count: 80_000, .. })
+    ));
+}
+
+/// Review finding: a passing identifier that is the Author Domain aligns whatever the
+/// Organizational Domain, so a failing walk beyond the Author Domain's record must not
+/// turn the pass into a temperror (RFC 9989 §4.10.2: no alignment evaluation is needed
+/// when the Author Domain and the identifiers are the same domain).
+#[test]
+fn an_identical_identifier_passes_though_the_walk_beyond_fails() {
+    let mut zone = zone(&[("_dmarc.a.example", "v=DMARC1; p=reject")]);
+    zone.fail(name("_dmarc.example"), FailureKind::Timeout);
+    let evaluate = |spf: &SpfOutcome, dkim: &[DkimOutcome]| {
+        block_on(Verifier::new().evaluate(&zone, &Author::single(name("a.example")), spf, dkim))
+            .result
+    };
+    let passes = |result: &DmarcResult| matches!(result, DmarcResult::Pass(_));
+    let same = spf(SpfResult::Pass, "a.example");
+    assert!(passes(&evaluate(&same, &[])));
+    assert!(passes(&evaluate(
+        &same,
+        &[dkim(DkimResult::Pass, "other.example")]
+    )));
+    assert!(passes(&evaluate(
+        &SpfOutcome::none(),
+        &[
+            dkim(DkimResult::Pass, "b.a.example"),
+            dkim(DkimResult::Pass, "a.example")
+        ],
+    )));
+    // Without the identical one, the relaxed check needs the walk: its failure stands.
+    assert!(matches!(
+        evaluate(
+            &SpfOutcome::none(),
+            &[dkim(DkimResult::Pass, "b.a.example")]
+        ),
+        DmarcResult::TempError(_)
     ));
 }
 
