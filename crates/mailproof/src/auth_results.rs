@@ -119,12 +119,18 @@ impl AuthResults {
     }
 
     /// The whole header field, folded with one clause per line (`\r\n\t`), ending in CRLF:
-    /// ready to prepend to a message.
+    /// ready to prepend to a message. A clause longer than 78 columns is folded further
+    /// before a space outside quoted strings (between its parts, or inside a comment), so
+    /// that no line exceeds RFC 5322's 998 characters (§2.1.1) and most keep within 78.
     pub fn to_header_field(&self) -> String {
-        let mut out = String::new();
+        let mut field = String::new();
         // Writing to a String cannot fail.
-        let _ = self.render(&mut out, "\r\n\t");
-        out.push_str("\r\n");
+        let _ = self.render(&mut field, "\r\n\t");
+        let mut out = String::with_capacity(field.len() + 16);
+        for line in field.split("\r\n") {
+            fold_line(line, &mut out);
+            out.push_str("\r\n");
+        }
         out
     }
 
@@ -187,6 +193,57 @@ impl fmt::Display for AuthResults {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.render(f, " ")
     }
+}
+
+/// The columns a folded line aims at (RFC 5322 §2.1.1 "SHOULD").
+const FOLD_COLUMNS: usize = 78;
+
+/// Appends `line`, with `\r\n` inserted before spaces where it is longer than
+/// [`FOLD_COLUMNS`]: only before a space outside quoted strings (comments may be folded, RFC
+/// 5322 §3.2.2) with content before it on its line, the last such space within the columns,
+/// else the first after them.
+fn fold_line(line: &str, out: &mut String) {
+    let bytes = line.as_bytes();
+    // Spaces where the line may break, in order.
+    let mut breaks = Vec::new();
+    let (mut quoted, mut escaped) = (false, false);
+    let mut comment_depth = 0usize;
+    for (i, &b) in bytes.iter().enumerate() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match b {
+            b'\\' if quoted || comment_depth > 0 => escaped = true,
+            b'"' if comment_depth == 0 => quoted = !quoted,
+            b'(' if !quoted => comment_depth += 1,
+            b')' if !quoted => comment_depth = comment_depth.saturating_sub(1),
+            b' ' if !quoted => breaks.push(i),
+            _ => {}
+        }
+    }
+    let mut start = 0;
+    let mut candidates = breaks.iter().copied().peekable();
+    while bytes.len() - start > FOLD_COLUMNS {
+        // Content before the break on the new line: never a line of white space alone.
+        let usable = |i: usize| bytes[start..i].iter().any(|&b| b != b' ' && b != b'\t');
+        let mut within = None;
+        while let Some(&i) = candidates.peek() {
+            if i - start > FOLD_COLUMNS {
+                break;
+            }
+            candidates.next();
+            if usable(i) {
+                within = Some(i);
+            }
+        }
+        let at = within.or_else(|| candidates.by_ref().find(|&i| usable(i)));
+        let Some(at) = at else { break };
+        out.push_str(&line[start..at]);
+        out.push_str("\r\n");
+        start = at;
+    }
+    out.push_str(&line[start..]);
 }
 
 fn render_result(out: &mut impl fmt::Write, result: &MethodResult) -> fmt::Result {
@@ -383,6 +440,8 @@ impl<'a> Cursor<'a> {
                     }
                     text.push(byte);
                 }
+                // Folding inside a comment is not part of its text (RFC 5322 §3.2.2).
+                b'\r' | b'\n' => {}
                 _ => text.push(byte),
             }
         }
