@@ -504,8 +504,26 @@ impl<'a> Cursor<'a> {
     /// base64 with `/` and `=`).
     fn value(&mut self, expected: &'static str) -> Result<String, ParseError> {
         if self.peek() == Some(b'"') {
-            return self.quoted();
+            let mut text = self.quoted()?;
+            // RFC 8601 `pvalue`: `[ [ local-part ] "@" ] domain-name`, where the local-part
+            // may be a quoted-string (`"john doe"@example.com`).
+            if self.peek() == Some(b'@') {
+                self.pos += 1;
+                text.push('@');
+                text.push_str(&self.run());
+            }
+            return Ok(text);
         }
+        let start = self.pos;
+        let run = self.run();
+        if self.pos == start {
+            return Err(self.error(expected));
+        }
+        Ok(run)
+    }
+
+    /// The bytes up to white space, a control byte or one of [`VALUE_STOP`].
+    fn run(&mut self) -> String {
         let start = self.pos;
         while self
             .peek()
@@ -513,10 +531,7 @@ impl<'a> Cursor<'a> {
         {
             self.pos += 1;
         }
-        if self.pos == start {
-            return Err(self.error(expected));
-        }
-        Ok(String::from_utf8_lossy(&self.input[start..self.pos]).into_owned())
+        String::from_utf8_lossy(&self.input[start..self.pos]).into_owned()
     }
 
     /// `authres-payload` after the field name (or after ARC's `i=N;`).
@@ -731,6 +746,25 @@ mod tests {
             results.results[0].property("smtp", "mailfrom"),
             Some("jqd@d1.example")
         );
+    }
+
+    #[test]
+    fn quoted_local_part_before_the_domain() {
+        // RFC 8601 §2.2 `pvalue`: the local-part may be a quoted-string (review finding: the
+        // whole field failed to parse).
+        let results = AuthResults::parse(
+            b" mx.example.org; spf=pass smtp.mailfrom=\"john doe\"@example.com; dkim=none",
+        )
+        .unwrap();
+        assert_eq!(
+            results.results[0].property("smtp", "mailfrom"),
+            Some("john doe@example.com")
+        );
+        assert_eq!(results.results[1].result, "none");
+        // Rendered back quoted whole, which reads back the same.
+        let one_line = results.to_string();
+        let value = one_line.strip_prefix("Authentication-Results:").unwrap();
+        assert_eq!(AuthResults::parse(value.as_bytes()).unwrap(), results);
     }
 
     #[test]
