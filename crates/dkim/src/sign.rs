@@ -1,6 +1,6 @@
 //! Signing (RFC 6376 §5): keys, signers, one-shot and streaming signing.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use crate::canonical::{self, BodyHasher, Canonicalization};
 use crate::crypto::{self, KeyPair, KeyRejected};
@@ -325,6 +325,21 @@ impl Signer {
     }
 }
 
+/// `i=` in dkim-quoted-printable (RFC 6376 §2.11, §3.5): bytes other than `dkim-safe-char`
+/// (`%x21-3A / %x3C / %x3E-7E`: visible ASCII but `;` and `=`) as `=XX`.
+fn quoted_printable_identity(identity: &str) -> String {
+    let mut out = String::with_capacity(identity.len());
+    for b in identity.bytes() {
+        if matches!(b, 0x21..=0x3a | 0x3c | 0x3e..=0x7e) {
+            out.push(char::from(b));
+        } else {
+            // Writing to a String cannot fail.
+            let _ = write!(out, "={b:02X}");
+        }
+    }
+    out
+}
+
 /// Writes a header field value folded at 78 columns (a folding HTAB counts as 8).
 struct Folder {
     out: String,
@@ -445,7 +460,7 @@ fn sign_headers(
         folder.word(&format!("d={};", signer.signing_domain), true);
         folder.word(&format!("s={};", signer.selector), true);
         if let Some(identity) = &signer.agent_identifier {
-            folder.word(&format!("i={identity};"), true);
+            folder.word(&format!("i={};", quoted_printable_identity(identity)), true);
         }
         if signer.timestamp || signer.expires_after.is_some() {
             folder.word(&format!("t={now};"), true);

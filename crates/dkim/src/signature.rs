@@ -104,7 +104,8 @@ impl KeyType {
 /// The Agent or User Identifier (`i=`, RFC 6376 §3.5): `[ Local-part ] "@" domain-name`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
-    /// The part before the `@`, as written (possibly empty).
+    /// The part before the `@`, possibly empty; as written, with dkim-quoted-printable
+    /// undone (`=3D` is `=`).
     pub local_part: Box<[u8]>,
     /// The domain after the `@`.
     pub domain: Name,
@@ -1090,14 +1091,50 @@ fn parse_canonicalization(
     }
 }
 
-/// `sig-i-tag = %x69 [FWS] "=" [FWS] [ Local-part ] "@" domain-name`.
+/// `sig-i-tag = %x69 [FWS] "=" [FWS] [ Local-part ] "@" domain-name`, written in
+/// dkim-quoted-printable (§3.5: "i= ... (dkim-quoted-printable; OPTIONAL ...)"): `=XX`
+/// stands for the byte XX and FWS is ignored (§2.11), both undone before the `@` is found.
 fn parse_identity(value: &[u8]) -> Option<Identity> {
+    let decoded;
+    let value = if value
+        .iter()
+        .any(|&b| matches!(b, b'=' | b' ' | b'\t' | b'\r' | b'\n'))
+    {
+        decoded = decode_dkim_quoted_printable(value)?;
+        &decoded[..]
+    } else {
+        value
+    };
     let at = value.iter().rposition(|&b| b == b'@')?;
     let domain = parse_domain(&value[at + 1..])?;
     Some(Identity {
         local_part: Box::from(&value[..at]),
         domain,
     })
+}
+
+/// RFC 6376 §2.11 `dkim-quoted-printable = *(FWS / hex-octet / dkim-safe-char)`, decoded:
+/// `None` for a `=` not followed by two hex digits.
+fn decode_dkim_quoted_printable(value: &[u8]) -> Option<Vec<u8>> {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut out = Vec::with_capacity(value.len());
+    let mut rest = value;
+    while let Some((&b, tail)) = rest.split_first() {
+        rest = tail;
+        match b {
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            b'=' => {
+                let [high, low, tail @ ..] = rest else {
+                    return None;
+                };
+                let byte = hex(*high)? * 16 + hex(*low)?;
+                out.push(u8::try_from(byte).ok()?);
+                rest = tail;
+            }
+            _ => out.push(b),
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -1214,6 +1251,37 @@ mod tests {
                 .body_length,
             Some(u64::MAX)
         );
+    }
+
+    #[test]
+    fn i_is_dkim_quoted_printable() {
+        // Review finding: `i=` was taken as written (§3.5: "dkim-quoted-printable").
+        let identity = |i: &str| parse_str(&format!("{BASE}; i={i}")).map(|s| s.agent_identifier);
+        let local = |i: &str| identity(i).unwrap().unwrap().local_part;
+        assert_eq!(&*local("f=3Do@example.com"), b"f=o");
+        assert_eq!(&*local("f=3do@example.com"), b"f=o");
+        assert_eq!(&*local("jo e@example.com"), b"joe");
+        assert_eq!(
+            identity("joe@ex=61mple.com")
+                .unwrap()
+                .unwrap()
+                .domain
+                .as_str(),
+            "example.com"
+        );
+        assert_eq!(&*local("plain@example.com"), b"plain");
+        for bad in [
+            "a=ZZ@example.com",
+            "a=4@example.com",
+            "a@example.com=",
+            "a=3",
+        ] {
+            assert_eq!(
+                identity(bad),
+                Err(SignatureError::InvalidValue { tag: "i" }),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

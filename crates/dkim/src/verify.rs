@@ -225,7 +225,10 @@ impl fmt::Display for TempErrorReason {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PermErrorReason {
-    /// The DKIM-Signature field does not parse (signer's fault).
+    /// The DKIM-Signature field does not parse (signer's fault). RFC 6376 §6.1.1 makes
+    /// this PERMFAIL, reported as `permerror` as the shared dkimpy vectors expect; RFC 8601
+    /// §2.7.1 also describes "syntax errors" under `neutral`, which some verifiers report
+    /// instead. Either way it never passes, and DMARC treats both alike.
     Syntax(SignatureError),
     /// `h=` does not list From (§6.1.1).
     FromNotSigned,

@@ -297,6 +297,31 @@ fn dkim_signature_in_h_signs_existing_fields_and_is_never_oversigned() {
     );
 }
 
+/// `i=` goes out in dkim-quoted-printable (a `=` in the local-part as `=3D`) and reads back
+/// as given (RFC 6376 §2.11, §3.5).
+#[test]
+fn agent_identifier_with_equals_sign_round_trips() {
+    let key = ed_key(11);
+    let zone = zone(&[(
+        "s._domainkey.example.com",
+        &DnsTxtRecord::for_key(&key).to_string(),
+    )]);
+    let signer = Signer::new(key, "example.com", "s")
+        .unwrap()
+        .with_agent_identifier("list+a=b@lists.example.com")
+        .unwrap();
+    let raw = signed(&[signer], MESSAGE, NOW);
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.contains("i=list+a=3Db@lists.example.com;"), "{text}");
+    let results = verify_at(&zone, &raw, NOW);
+    let proof = results[0].verified().unwrap();
+    assert_eq!(&*proof.agent_identifier().local_part, b"list+a=b");
+    assert_eq!(
+        proof.agent_identifier().domain.as_str(),
+        "lists.example.com"
+    );
+}
+
 #[test]
 fn pure_verification_with_supplied_keys_and_reused_scratch() {
     let key = ed_key(7);
