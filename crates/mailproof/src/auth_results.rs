@@ -56,7 +56,8 @@ pub struct MethodResult {
 /// One `propspec`: `ptype.property=value`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Property {
-    /// `smtp`, `header`, `body`, `policy` (lower-cased).
+    /// `smtp`, `header`, `body`, `policy` (lower-cased); empty for a bare `keyword=value`
+    /// read from a field that does not follow RFC 8601 (Microsoft's `action=none`).
     pub ptype: String,
     /// `mailfrom`, `helo`, `d`, `i`, `s`, `a`, `b`, `from`, `dmarc`, … (lower-cased).
     pub property: String,
@@ -154,8 +155,11 @@ impl AuthResults {
     /// Parses an Authentication-Results field value (the bytes after the colon).
     ///
     /// Follows RFC 8601 §2.2, with these leniencies seen in real mail: a trailing `;`, keywords
-    /// with `_`, and unquoted property values holding `/`, `=` or `@` (base64 `header.b`
-    /// prefixes, addresses). Comments are kept with the clause they appear in.
+    /// with `_`, unquoted property values holding `/`, `=` or `@` (base64 `header.b`
+    /// prefixes, addresses), and Microsoft's form: no authserv-id (the field starts with its
+    /// first result; [`authserv_id`](Self::authserv_id) is then empty) and bare
+    /// `keyword=value` items (`action=none`, kept as properties with an empty ptype).
+    /// Comments are kept with the clause they appear in.
     ///
     /// # Errors
     /// [`ParseError`] with the byte offset where the grammar was not met.
@@ -262,7 +266,11 @@ fn render_result(out: &mut impl fmt::Write, result: &MethodResult) -> fmt::Resul
         write_value(out, reason)?;
     }
     for property in &result.properties {
-        write!(out, " {}.{}=", property.ptype, property.property)?;
+        if property.ptype.is_empty() {
+            write!(out, " {}=", property.property)?;
+        } else {
+            write!(out, " {}.{}=", property.ptype, property.property)?;
+        }
         write_pvalue(out, &property.value)?;
     }
     Ok(())
@@ -538,9 +546,18 @@ impl<'a> Cursor<'a> {
     fn payload(&mut self) -> Result<AuthResults, ParseError> {
         self.cfws()?;
         self.comments.clear();
-        let authserv_id = self.value("authserv-id")?;
+        let id_start = self.pos;
+        let quoted_id = self.peek() == Some(b'"');
+        let mut authserv_id = self.value("authserv-id")?;
+        // No authserv-id, the field starting with its first result (`spf=pass ...`, as
+        // Microsoft writes it): a token cannot hold `=` (RFC 2045), so this is a result.
+        let mut at_result = !quoted_id && authserv_id.contains('=');
+        if at_result {
+            self.pos = id_start;
+            authserv_id.clear();
+        }
         self.cfws()?;
-        let version = if self.peek().is_some_and(|b| b.is_ascii_digit()) {
+        let version = if !at_result && self.peek().is_some_and(|b| b.is_ascii_digit()) {
             let version = self.number().ok_or(self.error("authres-version"))?;
             self.cfws()?;
             Some(version)
@@ -554,8 +571,10 @@ impl<'a> Cursor<'a> {
             match self.peek() {
                 None => break,
                 Some(b';') => self.pos += 1,
+                Some(_) if at_result => {}
                 Some(_) => return Err(self.error("\";\" before the next result")),
             }
+            at_result = false;
             self.comments.clear();
             self.cfws()?;
             if self.peek().is_none() {
@@ -603,10 +622,25 @@ impl<'a> Cursor<'a> {
             }
             let ptype = self.keyword().ok_or(self.error("reason or property"))?;
             self.cfws()?;
-            if ptype == "reason" && self.peek() == Some(b'=') {
+            if self.peek() == Some(b'=') {
                 self.pos += 1;
                 self.cfws()?;
-                result.reason = Some(self.value("reason value")?);
+                let value = self.value(if ptype == "reason" {
+                    "reason value"
+                } else {
+                    "property value"
+                })?;
+                if ptype == "reason" {
+                    result.reason = Some(value);
+                } else {
+                    // A bare `keyword=value` (Microsoft's `action=none`): kept as a property
+                    // with an empty ptype.
+                    result.properties.push(Property {
+                        ptype: String::new(),
+                        property: ptype,
+                        value,
+                    });
+                }
                 continue;
             }
             self.expect(b'.')?;
@@ -764,6 +798,40 @@ mod tests {
         // Rendered back quoted whole, which reads back the same.
         let one_line = results.to_string();
         let value = one_line.strip_prefix("Authentication-Results:").unwrap();
+        assert_eq!(AuthResults::parse(value.as_bytes()).unwrap(), results);
+    }
+
+    #[test]
+    fn microsoft_form_without_authserv_id() {
+        // As Exchange Online writes it (review finding: the whole field failed to parse).
+        let value = b" spf=pass (sender IP is 209.85.128.41)\r\n smtp.mailfrom=gmail.com; dkim=pass (signature was verified)\r\n header.d=gmail.com;dmarc=pass action=none header.from=gmail.com;compauth=pass\r\n reason=100";
+        let results = AuthResults::parse(value).unwrap();
+        assert_eq!(results.authserv_id, "");
+        let methods: Vec<_> = results.results.iter().map(|r| r.method.as_str()).collect();
+        assert_eq!(methods, ["spf", "dkim", "dmarc", "compauth"]);
+        assert_eq!(
+            results.results[0].property("smtp", "mailfrom"),
+            Some("gmail.com")
+        );
+        assert_eq!(results.results[2].property("", "action"), Some("none"));
+        assert_eq!(
+            results.results[2].property("header", "from"),
+            Some("gmail.com")
+        );
+        assert_eq!(results.results[3].reason.as_deref(), Some("100"));
+        // With an authserv-id, the bare item alone.
+        let results = AuthResults::parse(
+            b" mx.microsoft.com; dmarc=pass action=none header.from=example.com",
+        )
+        .unwrap();
+        assert_eq!(results.authserv_id, "mx.microsoft.com");
+        assert_eq!(results.results[0].property("", "action"), Some("none"));
+        let line = results.to_string();
+        assert!(
+            line.ends_with("dmarc=pass action=none header.from=example.com"),
+            "{line}"
+        );
+        let value = line.strip_prefix("Authentication-Results:").unwrap();
         assert_eq!(AuthResults::parse(value.as_bytes()).unwrap(), results);
     }
 
