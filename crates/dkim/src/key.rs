@@ -120,15 +120,36 @@ fn pkcs1_modulus_bits(der: &[u8]) -> Option<usize> {
         return None;
     }
     let (tag, exponent, rest) = der_tlv(key)?;
-    if tag != INTEGER || exponent.is_empty() || !rest.is_empty() {
+    if tag != INTEGER || !rest.is_empty() {
         return None;
     }
-    let significant = match modulus.iter().position(|&b| b != 0) {
-        Some(first) => &modulus[first..],
-        None => return None,
-    };
+    // What both crypto backends accept (they refuse the key otherwise, and the signature
+    // would read as a mismatch rather than an unusable key): positive integers in minimal
+    // DER, a public exponent that is odd, at least 3 and below 2^33.
+    let significant = positive_der_integer(modulus)?;
+    let exponent = positive_der_integer(exponent)?;
+    if exponent.len() > 5 {
+        return None;
+    }
+    let e = exponent.iter().fold(0u64, |e, &b| (e << 8) | u64::from(b));
+    if e < 3 || e % 2 == 0 || e >= 1 << 33 {
+        return None;
+    }
     let top = significant.first().copied().unwrap_or(0);
     Some((significant.len() - 1) * 8 + (8 - top.leading_zeros() as usize))
+}
+
+/// The magnitude of a DER INTEGER that is positive and minimally encoded (X.690 §8.3.2: no
+/// leading 0x00 unless the next byte has its top bit set), without its sign byte.
+fn positive_der_integer(contents: &[u8]) -> Option<&[u8]> {
+    match contents {
+        // Empty, zero, negative, or a needless leading zero.
+        [] | [0] => None,
+        [first, ..] if first & 0x80 != 0 => None,
+        [0, next, ..] if next & 0x80 == 0 => None,
+        [0, rest @ ..] => Some(rest),
+        _ => Some(contents),
+    }
 }
 
 /// A parsed DKIM key record: the TXT record at `<selector>._domainkey.<domain>`.
@@ -312,6 +333,74 @@ mod tests {
         // Flags are ABNF literals: either case (review finding: `t=S` was ignored).
         let r = KeyRecord::parse(format!("t=S:Y; p={RFC8463_RSA}").as_bytes()).unwrap();
         assert!(r.testing && r.strict_identity);
+    }
+
+    /// A PKCS#1 `RSAPublicKey` of a 2048-bit modulus (encoded as `modulus`) and `exponent`
+    /// (INTEGER contents), as a `p=` value.
+    fn pkcs1_record(modulus: &[u8], exponent: &[u8]) -> String {
+        use base64::Engine as _;
+        let integer = |contents: &[u8]| {
+            let mut tlv = vec![INTEGER];
+            let len = u16::try_from(contents.len()).unwrap();
+            if len < 0x80 {
+                tlv.push(u8::try_from(len).unwrap());
+            } else {
+                tlv.push(0x82);
+                tlv.extend_from_slice(&len.to_be_bytes());
+            }
+            tlv.extend_from_slice(contents);
+            tlv
+        };
+        let body = [integer(modulus), integer(exponent)].concat();
+        let mut der = vec![SEQUENCE, 0x82];
+        der.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+        der.extend_from_slice(&body);
+        format!(
+            "v=DKIM1; p={}",
+            base64::engine::general_purpose::STANDARD.encode(der)
+        )
+    }
+
+    #[test]
+    fn rsa_keys_the_backends_refuse_are_invalid_records() {
+        // Review finding: such keys parsed, the backend refused them, and the signature read
+        // as a mismatch (fail) instead of an unusable key (permerror).
+        let modulus = [&[0x00, 0xc1][..], &[0x5a; 255]].concat();
+        let parse = |modulus: &[u8], exponent: &[u8]| {
+            KeyRecord::parse(pkcs1_record(modulus, exponent).as_bytes())
+        };
+        let good = parse(&modulus, &[0x01, 0x00, 0x01]).unwrap();
+        let PublicKey::Rsa(rsa) = good.public_key else {
+            panic!("not rsa")
+        };
+        assert_eq!(rsa.modulus_bits(), 2048);
+        assert!(parse(&modulus, &[0x03]).is_ok());
+        assert!(
+            parse(&modulus, &[0x01, 0xff, 0xff, 0xff, 0xff]).is_ok(),
+            "2^33 - 1"
+        );
+        for exponent in [
+            &[0x01][..],                     // below 3
+            &[0x01, 0x00, 0x00],             // even
+            &[0x02, 0x00, 0x00, 0x00, 0x01], // 2^33 + 1
+            &[0x00, 0x01, 0x00, 0x01],       // not minimal DER
+            &[0x81],                         // negative
+            &[],                             // empty
+        ] {
+            assert_eq!(
+                parse(&modulus, exponent),
+                Err(KeyRecordError::InvalidPublicKey),
+                "{exponent:02x?}"
+            );
+        }
+        let negative = [&[0xc1][..], &[0x5a; 255]].concat();
+        let padded = [&[0x00, 0x00, 0xc1][..], &[0x5a; 255]].concat();
+        for modulus in [&negative[..], &padded, &[0x00]] {
+            assert_eq!(
+                parse(modulus, &[0x01, 0x00, 0x01]),
+                Err(KeyRecordError::InvalidPublicKey)
+            );
+        }
     }
 
     #[test]
