@@ -137,16 +137,22 @@ impl AuthResults {
 
     fn render(&self, out: &mut impl fmt::Write, separator: &str) -> fmt::Result {
         write!(out, "{AUTHENTICATION_RESULTS}: ")?;
-        write_value(out, &self.authserv_id)?;
-        if let Some(version) = self.version {
-            write!(out, " {version}")?;
+        // Read from a field without one (Microsoft's form), which is written back so.
+        let without_id = self.authserv_id.is_empty() && !self.results.is_empty();
+        if !without_id {
+            write_value(out, &self.authserv_id)?;
+            if let Some(version) = self.version {
+                write!(out, " {version}")?;
+            }
         }
         if self.results.is_empty() {
             return out.write_str("; none");
         }
-        for result in &self.results {
-            out.write_char(';')?;
-            out.write_str(separator)?;
+        for (n, result) in self.results.iter().enumerate() {
+            if n > 0 || !without_id {
+                out.write_char(';')?;
+                out.write_str(separator)?;
+            }
             render_result(out, result)?;
         }
         Ok(())
@@ -819,6 +825,14 @@ mod tests {
             Some("gmail.com")
         );
         assert_eq!(results.results[3].reason.as_deref(), Some("100"));
+        // Written back without an authserv-id, and read back the same.
+        let line = results.to_string();
+        assert!(
+            line.starts_with("Authentication-Results: spf=pass (sender IP"),
+            "{line}"
+        );
+        let value = line.strip_prefix("Authentication-Results:").unwrap();
+        assert_eq!(AuthResults::parse(value.as_bytes()).unwrap(), results);
         // With an authserv-id, the bare item alone.
         let results = AuthResults::parse(
             b" mx.microsoft.com; dmarc=pass action=none header.from=example.com",

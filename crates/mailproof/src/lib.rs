@@ -104,8 +104,9 @@
 //!
 //! # Authentication-Results
 //! [`Verdict::authentication_results`] builds an [`AuthResults`]: `Display` writes it on one
-//! line, [`AuthResults::to_header_field`] folds it one clause per line with CRLF. Values from
-//! the message are quoted and escaped so they cannot add clauses. [`AuthResults::parse`] and
+//! line, [`AuthResults::to_header_field`] folds it one clause per line (and a long clause
+//! before its spaces) with CRLF. Values from the message are quoted and escaped so they
+//! cannot add clauses. [`AuthResults::parse`] and
 //! [`AuthResults::parse_arc`] read RFC 8601 fields (unknown methods and results kept);
 //! [`remove_forged_results`] and [`upstream_results`] deal with fields that claim *your*
 //! authserv-id, which can only have been forged upstream.
