@@ -12,17 +12,18 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     // Control characters are written as visible escapes, which read back as that text.
-    let texts = std::iter::once(parsed.authserv_id.as_str()).chain(parsed.results.iter().flat_map(
-        |r| {
+    let texts =
+        std::iter::once(parsed.authserv_id.as_str()).chain(parsed.results.iter().flat_map(|r| {
             [r.method.as_str(), r.result.as_str()]
                 .into_iter()
                 .chain(r.reason.as_deref())
                 .chain(r.comments.iter().map(String::as_str))
-                .chain(r.properties.iter().flat_map(|p| {
-                    [p.ptype.as_str(), p.property.as_str(), p.value.as_str()]
-                }))
-        },
-    ));
+                .chain(
+                    r.properties
+                        .iter()
+                        .flat_map(|p| [p.ptype.as_str(), p.property.as_str(), p.value.as_str()]),
+                )
+        }));
     let plain = texts
         .into_iter()
         .all(|t| !t.chars().any(|c| c.is_control()));
