@@ -41,4 +41,12 @@ pub enum Error {
     /// No signer was given.
     #[error("no signers")]
     NoSigners,
+    /// "Now", or the expiry it gives, is past what `t=` and `x=` can hold (RFC 6376 §3.5:
+    /// at most 12 digits, [`MAX_TIMESTAMP`](crate::MAX_TIMESTAMP)). Likely cause: a clock
+    /// set from a broken value (`(uint64_t)-1`).
+    #[error("timestamp {seconds} is past what t= and x= can hold")]
+    TimestampOutOfRange {
+        /// The value that does not fit.
+        seconds: u64,
+    },
 }

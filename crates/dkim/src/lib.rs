@@ -134,7 +134,7 @@ pub use key::{KeyRecord, KeyRecordError, PublicKey, RsaPublicKey};
 #[cfg(feature = "rsa-keygen")]
 pub use keygen::generate_rsa_key;
 pub use keygen::{DnsTxtRecord, GeneratedKey, RsaKeySize, generate_ed25519_key};
-pub use sign::{DEFAULT_SIGNED_HEADERS, Signer, SigningKey, StreamingSigner, sign};
+pub use sign::{DEFAULT_SIGNED_HEADERS, MAX_TIMESTAMP, Signer, SigningKey, StreamingSigner, sign};
 pub use signature::{
     Algorithm, HashAlgorithm, Identity, KeyType, Signature, SignatureError, SignedHeaders,
 };

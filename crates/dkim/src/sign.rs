@@ -340,6 +340,10 @@ fn quoted_printable_identity(identity: &str) -> String {
     out
 }
 
+/// The latest time `t=` and `x=` can hold: 12 digits (RFC 6376 §3.5, `1*12DIGIT`), in the
+/// year 33658.
+pub const MAX_TIMESTAMP: u64 = 999_999_999_999;
+
 /// Writes a header field value folded at 78 columns (a folding HTAB counts as 8).
 struct Folder {
     out: String,
@@ -446,6 +450,14 @@ fn sign_headers(
     }
     let mut fields = String::new();
     for signer in signers {
+        let latest = match signer.expires_after {
+            Some(after) => now.saturating_add(after),
+            None if signer.timestamp => now,
+            None => 0,
+        };
+        if latest > MAX_TIMESTAMP {
+            return Err(Error::TimestampOutOfRange { seconds: latest });
+        }
         let names = signer.header_list(headers);
         let mut folder = Folder::new(DKIM_SIGNATURE);
         folder.word("v=1;", true);

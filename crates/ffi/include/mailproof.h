@@ -53,7 +53,8 @@ typedef enum mailproof_code {
   MAILPROOF_CODE_KEY = 7,
   // The message could not be signed (no keys, no From field, header block too large).
   MAILPROOF_CODE_SIGN = 8,
-  // The runtime that runs a verification could not be created.
+  // The runtime that runs a verification could not be created, or the call came from
+  // inside a DNS callback (where no verification may start; see `mailproof_lookup_fn`).
   MAILPROOF_CODE_RUNTIME = 9,
   // The library was built without the feature this call needs (`hickory`).
   MAILPROOF_CODE_UNSUPPORTED = 10,
@@ -142,8 +143,14 @@ typedef struct mailproof_str {
 // `name` and `answer` are valid only during the call. The callback runs on the thread that
 // called `mailproof_verify` or `mailproof_check_spf`, synchronously, while that call blocks;
 // when several threads verify with one authenticator, callbacks run concurrently and must be
-// thread-safe. It must not call into the authenticator that is calling it (no
-// `mailproof_verify`, no `_free`), and must not unwind (no C++ exceptions, no `longjmp`).
+// thread-safe. It must not call `mailproof_verify`, `mailproof_check_spf` or
+// `mailproof_authenticator_free` on any authenticator (the calling one or another), must not
+// use or free the error object of the call it runs in, and must not unwind (no C++
+// exceptions, no `longjmp`); the signer and `mailproof_answer_*` functions are fine.
+//
+// If an add function returns false (a record it cannot take: bad text, wrong type), the
+// whole answer counts as `MAILPROOF_DNS_STATUS_TEMPFAIL`, whatever the callback returns, so
+// that a half-filled answer is never taken for the whole one.
 typedef int (*mailproof_lookup_fn)(void *user_data, const char *name, size_t name_len, struct mailproof_answer *answer);
 
 // The embedder's resolver: one callback per record type and a pointer passed to each.
@@ -177,7 +184,8 @@ extern "C" {
 const char *mailproof_version(void);
 
 // A new error object, with code `MAILPROOF_CODE_OK` and an empty message. Free it with
-// `mailproof_error_free`. Returns NULL only if allocation fails.
+// `mailproof_error_free`. Never NULL: like every function here, it aborts the process if
+// memory runs out (Rust's allocation failure), rather than returning an error.
 struct mailproof_error *mailproof_error_new(void);
 
 // Frees an error object (and its message). NULL is ignored.
@@ -203,8 +211,9 @@ enum mailproof_code mailproof_error_code(const struct mailproof_error *error);
 struct mailproof_str mailproof_error_message(const struct mailproof_error *error);
 
 // Adds one TXT record (`len` bytes at `data`: the record's character-strings joined with
-// nothing between them; any bytes) to the answer of a TXT query. Returns false, adding
-// nothing, when `answer` or `data` is NULL, `len` is impossible or the query is not TXT.
+// nothing between them; any bytes; `(NULL, 0)` is an empty record) to the answer of a TXT
+// query. Returns false, adding nothing, when `answer` is NULL, `data` is NULL with a
+// non-zero `len`, `len` is impossible or the query is not TXT.
 //
 // # Safety
 // `answer` is the pointer the callback received, used during the callback; `data` is NULL or
@@ -272,7 +281,9 @@ struct mailproof_signer *mailproof_signer_new(struct mailproof_error *error);
 bool mailproof_signer_add_key_pem(struct mailproof_signer *signer, const char *pem, const char *domain, const char *selector, struct mailproof_error *error);
 
 // Fixes the signing time (`t=`) in seconds since the Unix epoch, for reproducible
-// signatures; 0 returns to the system clock. Returns false when `signer` is NULL.
+// signatures; 0 returns to the system clock. Returns false, changing nothing, when `signer`
+// is NULL (`MAILPROOF_CODE_NULL_POINTER`) or `unix_seconds` is past 999999999999, the last
+// time `t=` can hold (`MAILPROOF_CODE_INVALID_ARGUMENT`).
 //
 // # Safety
 // `signer` is NULL or a live signer no other thread uses during the call; `error` is NULL
@@ -361,8 +372,10 @@ struct mailproof_authenticator *mailproof_authenticator_new_zones(const char *au
 struct mailproof_authenticator *mailproof_authenticator_new_callbacks(const char *authserv_id, const struct mailproof_resolver_callbacks *callbacks, struct mailproof_error *error);
 
 // Fixes "now" for DKIM's `t=`/`x=` checks and SPF's `%{t}` macro, in seconds since the Unix
-// epoch, to replay old mail reproducibly; 0 returns to the system clock. Returns false when
-// `authenticator` is NULL.
+// epoch, to replay old mail reproducibly; 0 returns to the system clock. Returns false,
+// changing nothing, when `authenticator` is NULL (`MAILPROOF_CODE_NULL_POINTER`) or
+// `unix_seconds` is past 999999999999, the last time DKIM's `t=` can hold
+// (`MAILPROOF_CODE_INVALID_ARGUMENT`: a `(uint64_t)-1` from a failed `mktime`, say).
 //
 // Not thread-safe: call it before sharing the authenticator between threads.
 //
@@ -386,8 +399,10 @@ void mailproof_authenticator_free(struct mailproof_authenticator *authenticator)
 // IPv6 text), `helo` the name it gave in HELO/EHLO, `mail_from` the MAIL FROM address
 // without angle brackets (empty for bounces). Every outcome, including a message that does
 // not parse, is a verdict; NULL is returned only for bad arguments (NULL, non-UTF-8, a
-// client IP that does not parse, an impossible length) or a failure to start the runtime.
-// Free the verdict with `mailproof_verdict_free`.
+// client IP that does not parse, an impossible length), for a call from inside a DNS
+// callback or a runtime that cannot start (`MAILPROOF_CODE_RUNTIME`), or for an internal
+// error (`MAILPROOF_CODE_PANIC`). `(NULL, 0)` is an empty message. Free the verdict with
+// `mailproof_verdict_free`.
 //
 // Thread-safe: several threads may verify with one authenticator at once.
 //

@@ -28,7 +28,8 @@ pub enum ErrorCode {
     Key = 7,
     /// The message could not be signed (no keys, no From field, header block too large).
     Sign = 8,
-    /// The runtime that runs a verification could not be created.
+    /// The runtime that runs a verification could not be created, or the call came from
+    /// inside a DNS callback (where no verification may start; see `mailproof_lookup_fn`).
     Runtime = 9,
     /// The library was built without the feature this call needs (`hickory`).
     Unsupported = 10,
@@ -77,13 +78,21 @@ impl Failure {
 /// Runs an exported function's body: catches panics, and writes the outcome into `error`
 /// (the failure, or `MAILPROOF_CODE_OK`). Returns `fallback` when the body fails or panics.
 ///
-pub(crate) fn guard<T>(
-    error: Option<&mut Error>,
+/// `error` is read only after the body has run: the body may call back into C (a DNS
+/// callback), and nothing of the error object is borrowed meanwhile.
+///
+/// # Safety
+/// `error` is NULL or a live error object that nothing else uses once the body has returned
+/// (the exports' contract: used by this thread only, and not freed during the call).
+pub(crate) unsafe fn guard<T>(
+    error: *mut Error,
     fallback: T,
     body: impl FnOnce() -> Result<T, Failure>,
 ) -> T {
     let outcome = catch_unwind(AssertUnwindSafe(body))
         .unwrap_or_else(|payload| Err(Failure::panic(&*payload)));
+    // SAFETY: NULL or live and not in use, by this function's contract.
+    let error = unsafe { error.as_mut() };
     match outcome {
         Ok(value) => {
             if let Some(error) = error {
@@ -104,11 +113,13 @@ pub(crate) fn guard<T>(
 
 /// [`guard`] for functions without an error argument: a failure or panic returns `fallback`.
 pub(crate) fn guard_quiet<T>(fallback: T, body: impl FnOnce() -> Result<T, Failure>) -> T {
-    guard(None, fallback, body)
+    // SAFETY: no error object.
+    unsafe { guard(std::ptr::null_mut(), fallback, body) }
 }
 
 /// A new error object, with code `MAILPROOF_CODE_OK` and an empty message. Free it with
-/// `mailproof_error_free`. Returns NULL only if allocation fails.
+/// `mailproof_error_free`. Never NULL: like every function here, it aborts the process if
+/// memory runs out (Rust's allocation failure), rather than returning an error.
 #[unsafe(no_mangle)]
 pub extern "C" fn mailproof_error_new() -> *mut Error {
     guard_quiet(std::ptr::null_mut(), || {
@@ -173,9 +184,11 @@ mod tests {
     fn a_panic_becomes_an_error_and_success_resets_it() {
         let error = mailproof_error_new();
         // SAFETY: `error` is live and used by this thread only.
-        let value = guard(unsafe { error.as_mut() }, 7, || -> Result<i32, Failure> {
-            panic!("forced for the test")
-        });
+        let value = unsafe {
+            guard(error, 7, || -> Result<i32, Failure> {
+                panic!("forced for the test")
+            })
+        };
         assert_eq!(value, 7);
         // SAFETY: live.
         assert_eq!(unsafe { mailproof_error_code(error) }, ErrorCode::Panic);
@@ -184,7 +197,7 @@ mod tests {
             "internal error (panic) in mailproof: forced for the test"
         );
         // SAFETY: as above.
-        let value = guard(unsafe { error.as_mut() }, 0, || Ok(3));
+        let value = unsafe { guard(error, 0, || Ok(3)) };
         assert_eq!(value, 3);
         // SAFETY: live.
         assert_eq!(unsafe { mailproof_error_code(error) }, ErrorCode::Ok);

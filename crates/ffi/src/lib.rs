@@ -21,7 +21,9 @@
 //!   beyond `PTRDIFF_MAX` are errors, never crashes.
 //! - **No panic crosses the boundary**: every exported function catches panics and reports
 //!   them as `MAILPROOF_CODE_PANIC` (functions without an error argument return their
-//!   "nothing" value: NULL, 0, false or an absent string).
+//!   "nothing" value: NULL, 0, false or an absent string). Rust's default panic hook still
+//!   prints the panic's message to standard error; running out of memory aborts the process
+//!   (as everywhere in Rust) rather than returning an error.
 //! - **Synchronous**: verification blocks the calling thread. DNS comes from the system
 //!   configuration or given name servers (hickory, feature `hickory`, on by default), from
 //!   zone files, or from callbacks the embedder supplies (`mailproof_resolver_callbacks`).
@@ -35,7 +37,8 @@
 //! - `mailproof_signer`: `mailproof_sign` may run concurrently; `_add_key_pem`, `_set_now`
 //!   and `_free` need exclusive access.
 //! - `mailproof_error`: one per thread (or per call site); it is written by every call it
-//!   is passed to.
+//!   is passed to, when that call returns: it must not be used or freed meanwhile, not even
+//!   from a DNS callback running inside the call.
 #![allow(unsafe_code)]
 #![deny(missing_docs)]
 

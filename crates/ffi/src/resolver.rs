@@ -34,8 +34,14 @@ pub enum DnsStatus {
 /// `name` and `answer` are valid only during the call. The callback runs on the thread that
 /// called `mailproof_verify` or `mailproof_check_spf`, synchronously, while that call blocks;
 /// when several threads verify with one authenticator, callbacks run concurrently and must be
-/// thread-safe. It must not call into the authenticator that is calling it (no
-/// `mailproof_verify`, no `_free`), and must not unwind (no C++ exceptions, no `longjmp`).
+/// thread-safe. It must not call `mailproof_verify`, `mailproof_check_spf` or
+/// `mailproof_authenticator_free` on any authenticator (the calling one or another), must not
+/// use or free the error object of the call it runs in, and must not unwind (no C++
+/// exceptions, no `longjmp`); the signer and `mailproof_answer_*` functions are fine.
+///
+/// If an add function returns false (a record it cannot take: bad text, wrong type), the
+/// whole answer counts as `MAILPROOF_DNS_STATUS_TEMPFAIL`, whatever the callback returns, so
+/// that a half-filled answer is never taken for the whole one.
 pub type LookupFn = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,
@@ -74,6 +80,8 @@ pub struct ResolverCallbacks {
 pub struct DnsAnswer {
     records: Records,
     ttl_seconds: u32,
+    /// An add function refused a record: the answer is incomplete.
+    refused: bool,
 }
 
 #[derive(Debug)]
@@ -144,6 +152,7 @@ impl CallbackResolver {
         let mut answer = DnsAnswer {
             records: empty,
             ttl_seconds: 0,
+            refused: false,
         };
         // SAFETY: the embedder supplied `callback` and `user_data` for exactly this call
         // (see `mailproof_lookup_fn`); `text` and `answer` outlive the call.
@@ -156,6 +165,10 @@ impl CallbackResolver {
             )
         };
         let ttl_seconds = answer.ttl_seconds;
+        if answer.refused {
+            // A record was lost: whatever the status says, the answer is not the DNS's.
+            return Err(failure());
+        }
         match status {
             s if s == DnsStatus::Records as c_int => {
                 Ok(Answer::from_records(take(answer.records), ttl_seconds))
@@ -245,15 +258,23 @@ impl Resolver for AnyResolver {
     }
 }
 
-/// Runs an answer-builder body on the answer, which must not be NULL.
+/// Runs an answer-builder body, for a record of type `kind`, on the answer, which must not
+/// be NULL. A record of the queried type that the body refuses marks the answer incomplete;
+/// a record of another type is refused without that (it was never part of the answer).
 fn add(
     answer: Option<&mut DnsAnswer>,
+    kind: RecordType,
     body: impl FnOnce(&mut Records) -> Result<(), Failure>,
 ) -> bool {
     guard_quiet(false, || {
         let answer =
             answer.ok_or_else(|| Failure::new(ErrorCode::NullPointer, "answer is NULL"))?;
-        body(&mut answer.records).map(|()| true)
+        if answer.records.record_type() != kind {
+            return Err(wrong_type(kind, &answer.records));
+        }
+        let added = body(&mut answer.records);
+        answer.refused |= added.is_err();
+        added.map(|()| true)
     })
 }
 
@@ -268,8 +289,9 @@ fn wrong_type(expected: RecordType, records: &Records) -> Failure {
 }
 
 /// Adds one TXT record (`len` bytes at `data`: the record's character-strings joined with
-/// nothing between them; any bytes) to the answer of a TXT query. Returns false, adding
-/// nothing, when `answer` or `data` is NULL, `len` is impossible or the query is not TXT.
+/// nothing between them; any bytes; `(NULL, 0)` is an empty record) to the answer of a TXT
+/// query. Returns false, adding nothing, when `answer` is NULL, `data` is NULL with a
+/// non-zero `len`, `len` is impossible or the query is not TXT.
 ///
 /// # Safety
 /// `answer` is the pointer the callback received, used during the callback; `data` is NULL or
@@ -282,7 +304,7 @@ pub unsafe extern "C" fn mailproof_answer_add_txt(
 ) -> bool {
     // SAFETY: NULL or the live answer of the running callback, by the caller's contract.
     let answer = unsafe { answer.as_mut() };
-    add(answer, |records| {
+    add(answer, RecordType::Txt, |records| {
         // SAFETY: NULL or `len` readable bytes, by the caller's contract.
         let bytes = unsafe { bytes_arg(data, len, "data") }?;
         match records {
@@ -309,7 +331,7 @@ pub unsafe extern "C" fn mailproof_answer_add_a(
 ) -> bool {
     // SAFETY: NULL or the live answer of the running callback, by the caller's contract.
     let answer = unsafe { answer.as_mut() };
-    add(answer, |records| {
+    add(answer, RecordType::A, |records| {
         // SAFETY: NULL or NUL-terminated, by the caller's contract.
         let text = unsafe { str_arg(address, "address") }?;
         let ip: Ipv4Addr = text.parse().map_err(|_| {
@@ -341,7 +363,7 @@ pub unsafe extern "C" fn mailproof_answer_add_aaaa(
 ) -> bool {
     // SAFETY: NULL or the live answer of the running callback, by the caller's contract.
     let answer = unsafe { answer.as_mut() };
-    add(answer, |records| {
+    add(answer, RecordType::Aaaa, |records| {
         // SAFETY: NULL or NUL-terminated, by the caller's contract.
         let text = unsafe { str_arg(address, "address") }?;
         let ip: Ipv6Addr = text.parse().map_err(|_| {
@@ -375,7 +397,7 @@ pub unsafe extern "C" fn mailproof_answer_add_mx(
 ) -> bool {
     // SAFETY: NULL or the live answer of the running callback, by the caller's contract.
     let answer = unsafe { answer.as_mut() };
-    add(answer, |records| {
+    add(answer, RecordType::Mx, |records| {
         // SAFETY: NULL or NUL-terminated, by the caller's contract.
         let exchange = parse_name(unsafe { str_arg(exchange, "exchange") }?)?;
         match records {
@@ -404,7 +426,7 @@ pub unsafe extern "C" fn mailproof_answer_add_ptr(
 ) -> bool {
     // SAFETY: NULL or the live answer of the running callback, by the caller's contract.
     let answer = unsafe { answer.as_mut() };
-    add(answer, |records| {
+    add(answer, RecordType::Ptr, |records| {
         // SAFETY: NULL or NUL-terminated, by the caller's contract.
         let target = parse_name(unsafe { str_arg(target, "target") }?)?;
         match records {
@@ -572,6 +594,7 @@ mod tests {
         let mut answer = DnsAnswer {
             records: Records::A(Vec::new()),
             ttl_seconds: 0,
+            refused: false,
         };
         // SAFETY: a live answer and NUL-terminated literals (or NULL).
         unsafe {
@@ -591,5 +614,19 @@ mod tests {
             ));
         }
         assert!(matches!(&answer.records, Records::A(v) if v.len() == 1));
+        assert!(answer.refused, "the refused adds are remembered");
+        let mut txt = DnsAnswer {
+            records: Records::Txt(Vec::new()),
+            ttl_seconds: 0,
+            refused: false,
+        };
+        // SAFETY: a live answer; `(NULL, 0)` is the empty record.
+        unsafe {
+            assert!(mailproof_answer_add_txt(&raw mut txt, std::ptr::null(), 0));
+            assert!(!mailproof_answer_add_txt(&raw mut txt, std::ptr::null(), 3));
+        }
+        assert!(
+            matches!(&txt.records, Records::Txt(v) if v.len() == 1 && v[0].as_bytes().is_empty())
+        );
     }
 }

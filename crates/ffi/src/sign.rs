@@ -31,11 +31,10 @@ pub struct Signed {
 /// `error` is NULL or a live error object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mailproof_signer_new(error: *mut Error) -> *mut Signer {
-    // SAFETY: NULL or a live error object used by this thread only, by the caller's contract.
-    let error = unsafe { error.as_mut() };
-    guard(error, std::ptr::null_mut(), || {
-        Ok(Box::into_raw(Box::default()))
-    })
+    let body = || Ok(Box::into_raw(Box::default()));
+    // SAFETY: `error` is NULL or a live error object used by this thread only, and not
+    // freed during the call, by the caller's contract.
+    unsafe { guard(error, std::ptr::null_mut(), body) }
 }
 
 /// Adds a private key (PEM text: PKCS#8 RSA or Ed25519, or PKCS#1 RSA, as `mailproof keygen`
@@ -55,9 +54,7 @@ pub unsafe extern "C" fn mailproof_signer_add_key_pem(
     selector: *const c_char,
     error: *mut Error,
 ) -> bool {
-    // SAFETY: NULL or a live error object used by this thread only, by the caller's contract.
-    let error = unsafe { error.as_mut() };
-    guard(error, false, || {
+    let body = || {
         // SAFETY: NULL or live and unaliased, by the caller's contract.
         let signer = unsafe { handle_mut(signer, "signer") }?;
         // SAFETY: NULL or NUL-terminated, by the caller's contract.
@@ -77,11 +74,16 @@ pub unsafe extern "C" fn mailproof_signer_add_key_pem(
         })?;
         signer.inner = std::mem::take(&mut signer.inner).with_signer(dkim);
         Ok(true)
-    })
+    };
+    // SAFETY: `error` is NULL or a live error object used by this thread only, and not
+    // freed during the call, by the caller's contract.
+    unsafe { guard(error, false, body) }
 }
 
 /// Fixes the signing time (`t=`) in seconds since the Unix epoch, for reproducible
-/// signatures; 0 returns to the system clock. Returns false when `signer` is NULL.
+/// signatures; 0 returns to the system clock. Returns false, changing nothing, when `signer`
+/// is NULL (`MAILPROOF_CODE_NULL_POINTER`) or `unix_seconds` is past 999999999999, the last
+/// time `t=` can hold (`MAILPROOF_CODE_INVALID_ARGUMENT`).
 ///
 /// # Safety
 /// `signer` is NULL or a live signer no other thread uses during the call; `error` is NULL
@@ -92,18 +94,27 @@ pub unsafe extern "C" fn mailproof_signer_set_now(
     unix_seconds: u64,
     error: *mut Error,
 ) -> bool {
-    // SAFETY: NULL or a live error object used by this thread only, by the caller's contract.
-    let error = unsafe { error.as_mut() };
-    guard(error, false, || {
+    let body = || {
         // SAFETY: NULL or live and unaliased, by the caller's contract.
         let signer = unsafe { handle_mut(signer, "signer") }?;
+        if unix_seconds > mailproof_dkim::MAX_TIMESTAMP {
+            return Err(Failure::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "unix_seconds {unix_seconds} is past 999999999999, the last time DKIM can write"
+                ),
+            ));
+        }
         let clock = match unix_seconds {
             0 => Clock::System,
             seconds => Clock::Fixed(seconds),
         };
         signer.inner = std::mem::take(&mut signer.inner).with_clock(clock);
         Ok(true)
-    })
+    };
+    // SAFETY: `error` is NULL or a live error object used by this thread only, and not
+    // freed during the call, by the caller's contract.
+    unsafe { guard(error, false, body) }
 }
 
 /// How many keys the signer has; 0 for NULL.
@@ -132,9 +143,7 @@ pub unsafe extern "C" fn mailproof_sign(
     len: usize,
     error: *mut Error,
 ) -> *mut Signed {
-    // SAFETY: NULL or a live error object used by this thread only, by the caller's contract.
-    let error = unsafe { error.as_mut() };
-    guard(error, std::ptr::null_mut(), || {
+    let body = || {
         // SAFETY: NULL or live, by the caller's contract.
         let signer = unsafe { handle(signer, "signer") }?;
         // SAFETY: NULL or `len` readable bytes, by the caller's contract.
@@ -151,7 +160,10 @@ pub unsafe extern "C" fn mailproof_sign(
             headers: Text::new(headers),
             message: Text::new(signed),
         })))
-    })
+    };
+    // SAFETY: `error` is NULL or a live error object used by this thread only, and not
+    // freed during the call, by the caller's contract.
+    unsafe { guard(error, std::ptr::null_mut(), body) }
 }
 
 /// The signed message: the DKIM-Signature fields followed by the message (with CRLF line

@@ -267,7 +267,7 @@ fn bad_arguments_are_errors() {
         (ErrorCode::NullPointer, "authenticator is NULL".to_owned())
     );
     assert_eq!(
-        verify(auth, std::ptr::null(), 0, ip, helo).0,
+        verify(auth, std::ptr::null(), 5, ip, helo).0,
         ErrorCode::NullPointer
     );
     assert_eq!(
@@ -294,9 +294,21 @@ fn bad_arguments_are_errors() {
         verify(auth, message.as_ptr(), message.len(), ip, std::ptr::null()),
         (ErrorCode::NullPointer, "helo is NULL".to_owned())
     );
-    // A message that does not parse is a verdict, not an error.
+    // A message that does not parse is a verdict, not an error; so is the empty message,
+    // `(NULL, 0)` as C passes it.
     // SAFETY: valid arguments.
     unsafe {
+        let empty = mailproof_verify(
+            auth,
+            std::ptr::null(),
+            0,
+            ip.as_ptr(),
+            helo,
+            c"".as_ptr(),
+            error.0,
+        );
+        assert!(!empty.is_null(), "{}", error.message());
+        mailproof_verdict_free(empty);
         let verdict = mailproof_verify(
             auth,
             b"no colon\r\n\r\n".as_ptr(),
@@ -487,4 +499,107 @@ fn version_is_the_crate_version() {
     // SAFETY: a static NUL-terminated string.
     let version = unsafe { CStr::from_ptr(mailproof_version()) };
     assert_eq!(version.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+}
+
+/// A TXT callback for the refused-record test: `v=spf1 a:mail.refused.example -all`.
+unsafe extern "C" fn refused_txt(
+    _user_data: *mut c_void,
+    name: *const c_char,
+    _len: usize,
+    answer: *mut DnsAnswer,
+) -> c_int {
+    // SAFETY: the library passes a NUL-terminated name.
+    let name = unsafe { CStr::from_ptr(name) };
+    if name.to_bytes() != b"refused.example" {
+        return DnsStatus::Nxdomain as c_int;
+    }
+    let record = b"v=spf1 a:mail.refused.example -all";
+    // SAFETY: `answer` is live during the callback; `record` is readable.
+    unsafe { mailproof_answer_add_txt(answer, record.as_ptr(), record.len()) };
+    DnsStatus::Records as c_int
+}
+
+/// An A callback that hands over its address with a trailing newline, as some resolvers
+/// print it: the add refuses it.
+unsafe extern "C" fn refused_a(
+    _user_data: *mut c_void,
+    _name: *const c_char,
+    _len: usize,
+    answer: *mut DnsAnswer,
+) -> c_int {
+    // SAFETY: `answer` is live during the callback; the text is NUL-terminated.
+    let added = unsafe { mailproof_answer_add_a(answer, c"203.0.113.66\n".as_ptr()) };
+    assert!(!added);
+    DnsStatus::Records as c_int
+}
+
+/// Review finding: a record the add function refused vanished, and the answer read as
+/// NODATA: SPF's `a` then did not match and the result was a definite fail. An answer with a
+/// refused record is now a temporary failure (temperror).
+#[test]
+fn a_refused_record_makes_the_answer_a_temporary_failure() {
+    let error = ErrorBox::new();
+    let callbacks = ResolverCallbacks {
+        user_data: std::ptr::null_mut(),
+        txt: Some(refused_txt),
+        a: Some(refused_a),
+        aaaa: None,
+        mx: None,
+        ptr: None,
+    };
+    // SAFETY: live arguments, NUL-terminated strings.
+    unsafe {
+        let auth = mailproof_authenticator_new_callbacks(
+            c"mx.example.org".as_ptr(),
+            &raw const callbacks,
+            error.0,
+        );
+        assert!(!auth.is_null(), "{}", error.message());
+        let spf = mailproof_check_spf(
+            auth,
+            c"203.0.113.66".as_ptr(),
+            c"helo.refused.example".as_ptr(),
+            c"bounce@refused.example".as_ptr(),
+            error.0,
+        );
+        assert!(!spf.is_null(), "{}", error.message());
+        assert_eq!(text(mailproof_spf_result(spf)).unwrap(), "temperror");
+        mailproof_spf_free(spf);
+        mailproof_authenticator_free(auth);
+    }
+}
+
+/// Review finding: a clock of `(uint64_t)-1` broke the authenticator for good (a caught
+/// panic after it had been taken apart) and made the signer write an invalid `t=`.
+#[test]
+fn a_clock_past_twelve_digits_is_refused_and_changes_nothing() {
+    let error = ErrorBox::new();
+    let auth = story_zones(&error);
+    // SAFETY: live arguments.
+    unsafe {
+        assert!(!mailproof_authenticator_set_now(auth, u64::MAX, error.0));
+        assert_eq!(error.code(), ErrorCode::InvalidArgument);
+        assert!(mailproof_authenticator_set_now(
+            auth,
+            1_647_931_100,
+            error.0
+        ));
+        assert_eq!(error.code(), ErrorCode::Ok);
+        let spf = mailproof_check_spf(
+            auth,
+            c"203.0.113.66".as_ptr(),
+            c"mail.fake.com".as_ptr(),
+            c"xxx@fake.com".as_ptr(),
+            error.0,
+        );
+        assert!(!spf.is_null(), "{}", error.message());
+        mailproof_spf_free(spf);
+        mailproof_authenticator_free(auth);
+
+        let signer = mailproof_signer_new(error.0);
+        assert!(!mailproof_signer_set_now(signer, u64::MAX, error.0));
+        assert_eq!(error.code(), ErrorCode::InvalidArgument);
+        assert!(mailproof_signer_set_now(signer, 999_999_999_999, error.0));
+        mailproof_signer_free(signer);
+    }
 }

@@ -109,7 +109,7 @@ pub(crate) unsafe fn slice_arg<'a, T>(
     Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
 }
 
-/// A pointer + length argument.
+/// A pointer + length argument; `(NULL, 0)` is the empty buffer, as C callers often pass it.
 ///
 /// # Safety
 /// `ptr` is NULL or points to `len` readable bytes that stay valid and unchanged for `'a`.
@@ -118,6 +118,9 @@ pub(crate) unsafe fn bytes_arg<'a>(
     len: usize,
     what: &str,
 ) -> Result<&'a [u8], Failure> {
+    if len == 0 {
+        return Ok(&[]);
+    }
     // SAFETY: the caller's contract is slice_arg's.
     unsafe { slice_arg(ptr, len, what) }
 }

@@ -169,16 +169,17 @@ unsafe fn new_authenticator(
     authserv_id_ptr: *const c_char,
     resolver: impl FnOnce() -> Result<AnyResolver, Failure>,
 ) -> *mut Authenticator {
-    // SAFETY: NULL or a live error object used by this thread only, by the caller's contract.
-    let error = unsafe { error.as_mut() };
-    guard(error, std::ptr::null_mut(), || {
+    let body = || {
         // SAFETY: the caller's contract.
         let id = unsafe { authserv_id(authserv_id_ptr) }?;
         let facade = mailproof_facade::Authenticator::new(resolver()?, &id);
         Ok(Box::into_raw(Box::new(Authenticator {
             inner: Some(facade),
         })))
-    })
+    };
+    // SAFETY: `error` is NULL or a live error object used by this thread only, and not
+    // freed during the call, by the caller's contract.
+    unsafe { guard(error, std::ptr::null_mut(), body) }
 }
 
 /// `error` and its sources, joined with ": ".
@@ -341,8 +342,10 @@ pub unsafe extern "C" fn mailproof_authenticator_new_callbacks(
 }
 
 /// Fixes "now" for DKIM's `t=`/`x=` checks and SPF's `%{t}` macro, in seconds since the Unix
-/// epoch, to replay old mail reproducibly; 0 returns to the system clock. Returns false when
-/// `authenticator` is NULL.
+/// epoch, to replay old mail reproducibly; 0 returns to the system clock. Returns false,
+/// changing nothing, when `authenticator` is NULL (`MAILPROOF_CODE_NULL_POINTER`) or
+/// `unix_seconds` is past 999999999999, the last time DKIM's `t=` can hold
+/// (`MAILPROOF_CODE_INVALID_ARGUMENT`: a `(uint64_t)-1` from a failed `mktime`, say).
 ///
 /// Not thread-safe: call it before sharing the authenticator between threads.
 ///
@@ -355,19 +358,28 @@ pub unsafe extern "C" fn mailproof_authenticator_set_now(
     unix_seconds: u64,
     error: *mut Error,
 ) -> bool {
-    // SAFETY: NULL or a live error object used by this thread only, by the caller's contract.
-    let error = unsafe { error.as_mut() };
-    guard(error, false, || {
+    let body = || {
         // SAFETY: NULL or live and unaliased, by the caller's contract.
         let authenticator = unsafe { handle_mut(authenticator, "authenticator") }?;
         authenticator.facade()?;
+        if unix_seconds > mailproof_dkim::MAX_TIMESTAMP {
+            return Err(Failure::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "unix_seconds {unix_seconds} is past 999999999999, the last time DKIM can write"
+                ),
+            ));
+        }
         let clock = match unix_seconds {
             0 => Clock::System,
             seconds => Clock::Fixed(seconds),
         };
         authenticator.inner = authenticator.inner.take().map(|a| a.with_clock(clock));
         Ok(true)
-    })
+    };
+    // SAFETY: `error` is NULL or a live error object used by this thread only, and not
+    // freed during the call, by the caller's contract.
+    unsafe { guard(error, false, body) }
 }
 
 /// Frees an authenticator. NULL is ignored.
@@ -420,8 +432,10 @@ fn runtime_failure(error: &mailproof_facade::Error) -> Failure {
 /// IPv6 text), `helo` the name it gave in HELO/EHLO, `mail_from` the MAIL FROM address
 /// without angle brackets (empty for bounces). Every outcome, including a message that does
 /// not parse, is a verdict; NULL is returned only for bad arguments (NULL, non-UTF-8, a
-/// client IP that does not parse, an impossible length) or a failure to start the runtime.
-/// Free the verdict with `mailproof_verdict_free`.
+/// client IP that does not parse, an impossible length), for a call from inside a DNS
+/// callback or a runtime that cannot start (`MAILPROOF_CODE_RUNTIME`), or for an internal
+/// error (`MAILPROOF_CODE_PANIC`). `(NULL, 0)` is an empty message. Free the verdict with
+/// `mailproof_verdict_free`.
 ///
 /// Thread-safe: several threads may verify with one authenticator at once.
 ///
@@ -439,9 +453,7 @@ pub unsafe extern "C" fn mailproof_verify(
     mail_from: *const c_char,
     error: *mut Error,
 ) -> *mut Verdict {
-    // SAFETY: NULL or a live error object used by this thread only, by the caller's contract.
-    let error = unsafe { error.as_mut() };
-    guard(error, std::ptr::null_mut(), || {
+    let body = || {
         // SAFETY: NULL or live, by the caller's contract.
         let facade = unsafe { handle(authenticator, "authenticator") }?.facade()?;
         // SAFETY: NULL or `len` readable bytes, by the caller's contract.
@@ -453,7 +465,10 @@ pub unsafe extern "C" fn mailproof_verify(
             .verify_blocking(&envelope, &raw)
             .map_err(|e| runtime_failure(&e))?;
         Ok(Box::into_raw(Box::new(Verdict::new(&verdict))))
-    })
+    };
+    // SAFETY: `error` is NULL or a live error object used by this thread only, and not
+    // freed during the call, by the caller's contract.
+    unsafe { guard(error, std::ptr::null_mut(), body) }
 }
 
 /// Checks SPF alone (RFC 7208) for the MAIL FROM and HELO identities, without a message.
@@ -471,9 +486,7 @@ pub unsafe extern "C" fn mailproof_check_spf(
     mail_from: *const c_char,
     error: *mut Error,
 ) -> *mut SpfCheck {
-    // SAFETY: NULL or a live error object used by this thread only, by the caller's contract.
-    let error = unsafe { error.as_mut() };
-    guard(error, std::ptr::null_mut(), || {
+    let body = || {
         // SAFETY: NULL or live, by the caller's contract.
         let facade = unsafe { handle(authenticator, "authenticator") }?.facade()?;
         // SAFETY: NULL or NUL-terminated, by the caller's contract.
@@ -486,7 +499,10 @@ pub unsafe extern "C" fn mailproof_check_spf(
             helo: SpfPart::new(&spf.helo),
             received_spf: Text::new(spf.received_spf().to_string()),
         })))
-    })
+    };
+    // SAFETY: `error` is NULL or a live error object used by this thread only, and not
+    // freed during the call, by the caller's contract.
+    unsafe { guard(error, std::ptr::null_mut(), body) }
 }
 
 /// Reads a string of DKIM signature `index`; absent when the verdict is NULL or the index

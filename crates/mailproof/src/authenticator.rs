@@ -76,14 +76,22 @@ impl<R: Resolver> Authenticator<R> {
     }
 
     /// Uses `clock` for "now": DKIM's `t=`/`x=` checks and SPF's `%{t}` macro.
-    /// [`Clock::Fixed`] replays old mail reproducibly.
+    /// [`Clock::Fixed`] replays old mail reproducibly. A fixed time past what the platform's
+    /// `SystemTime` holds reads, for SPF, as DKIM's last timestamp
+    /// ([`MAX_TIMESTAMP`](mailproof_dkim::MAX_TIMESTAMP), in the year 33658), or else as
+    /// 2^32 - 1 seconds (in 2106).
     #[must_use]
     pub fn with_clock(mut self, clock: Clock) -> Authenticator<R> {
         self.dkim.clock = clock;
         self.spf.now = match clock {
-            Clock::Fixed(seconds) => {
-                Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds))
-            }
+            Clock::Fixed(seconds) => Some(
+                [seconds, mailproof_dkim::MAX_TIMESTAMP, u64::from(u32::MAX)]
+                    .into_iter()
+                    .find_map(|s| {
+                        std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(s))
+                    })
+                    .unwrap_or(std::time::UNIX_EPOCH),
+            ),
             Clock::System => None,
         };
         self

@@ -322,6 +322,50 @@ fn agent_identifier_with_equals_sign_round_trips() {
     );
 }
 
+/// `t=` and `x=` hold 12 digits: a clock past that is an error, not an invalid field (review
+/// finding, through the C API: `(uint64_t)-1` signed as `t=18446744073709551615`).
+#[test]
+fn timestamps_past_twelve_digits_are_refused() {
+    let signer = || Signer::new(ed_key(12), "example.com", "s").unwrap();
+    let out_of_range = |result: Result<String, mailproof_dkim::Error>| {
+        matches!(
+            result,
+            Err(mailproof_dkim::Error::TimestampOutOfRange { .. })
+        )
+    };
+    assert!(out_of_range(sign(
+        &[signer()],
+        MESSAGE,
+        Clock::Fixed(u64::MAX)
+    )));
+    assert!(out_of_range(sign(
+        &[signer()],
+        MESSAGE,
+        Clock::Fixed(mailproof_dkim::MAX_TIMESTAMP + 1)
+    )));
+    assert!(out_of_range(sign(
+        &[signer().with_expiry(10)],
+        MESSAGE,
+        Clock::Fixed(mailproof_dkim::MAX_TIMESTAMP - 5)
+    )));
+    let last = sign(
+        &[signer()],
+        MESSAGE,
+        Clock::Fixed(mailproof_dkim::MAX_TIMESTAMP),
+    )
+    .unwrap();
+    assert!(last.contains("t=999999999999;"), "{last}");
+    // Without t= or x=, "now" is not written.
+    assert!(
+        sign(
+            &[signer().with_timestamp(false)],
+            MESSAGE,
+            Clock::Fixed(u64::MAX)
+        )
+        .is_ok()
+    );
+}
+
 #[test]
 fn pure_verification_with_supplied_keys_and_reused_scratch() {
     let key = ed_key(7);

@@ -282,3 +282,17 @@ async fn no_key_lookup_for_a_signature_that_fails_before_its_key_matters() {
     assert!(verdict.dkim[0].key.is_some());
     assert_eq!(verdict.dkim[0].result.result().as_str(), "pass");
 }
+
+/// Review finding (through the C API): a fixed clock past what `SystemTime` holds panicked
+/// while the authenticator was being set up. It now verifies, with DKIM's `t=` in the past.
+#[tokio::test]
+async fn a_clock_past_system_time_does_not_panic() {
+    let message = signed(b"From: x@a.example\r\nSubject: s\r\n\r\nbody\r\n");
+    for seconds in [u64::MAX, u64::MAX / 2, mailproof_dkim::MAX_TIMESTAMP] {
+        let verdict = Authenticator::new(zone().0, "mx.test")
+            .with_clock(Clock::Fixed(seconds))
+            .verify(&envelope("198.51.100.7"), &message)
+            .await;
+        assert_eq!(verdict.dkim.len(), 1, "{seconds}");
+    }
+}
