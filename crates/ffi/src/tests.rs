@@ -194,13 +194,20 @@ unsafe extern "C" fn recording_txt(
     DnsStatus::Records as c_int
 }
 
-#[test]
-fn spf_alone_through_callbacks_makes_no_dkim_or_dmarc_lookup() {
+/// Checks SPF alone through an authenticator on `txt` and `a` callbacks: the MAIL FROM and
+/// HELO results.
+fn spf_through_callbacks(
+    txt: LookupFn,
+    a: LookupFn,
+    client_ip: &CStr,
+    helo: &CStr,
+    mail_from: &CStr,
+) -> (String, String) {
     let error = ErrorBox::new();
     let callbacks = ResolverCallbacks {
         user_data: std::ptr::null_mut(),
-        txt: Some(recording_txt),
-        a: None,
+        txt,
+        a,
         aaaa: None,
         mx: None,
         ptr: None,
@@ -215,17 +222,32 @@ fn spf_alone_through_callbacks_makes_no_dkim_or_dmarc_lookup() {
         assert!(!auth.is_null(), "{}", error.message());
         let spf = mailproof_check_spf(
             auth,
-            c"192.0.2.7".as_ptr(),
-            c"ffi-helo.example".as_ptr(),
-            c"someone@ffi-spf.example".as_ptr(),
+            client_ip.as_ptr(),
+            helo.as_ptr(),
+            mail_from.as_ptr(),
             error.0,
         );
         assert!(!spf.is_null(), "{}", error.message());
-        assert_eq!(text(mailproof_spf_result(spf)).unwrap(), "pass");
-        assert_eq!(text(mailproof_spf_helo_result(spf)).unwrap(), "none");
+        let results = (
+            text(mailproof_spf_result(spf)).unwrap(),
+            text(mailproof_spf_helo_result(spf)).unwrap(),
+        );
         mailproof_spf_free(spf);
         mailproof_authenticator_free(auth);
+        results
     }
+}
+
+#[test]
+fn spf_alone_through_callbacks_makes_no_dkim_or_dmarc_lookup() {
+    let results = spf_through_callbacks(
+        Some(recording_txt),
+        None,
+        c"192.0.2.7",
+        c"ffi-helo.example",
+        c"someone@ffi-spf.example",
+    );
+    assert_eq!(results, ("pass".to_owned(), "none".to_owned()));
     let asked = ASKED.lock().unwrap();
     assert_eq!(
         *asked,
@@ -538,35 +560,14 @@ unsafe extern "C" fn refused_a(
 /// refused record is now a temporary failure (temperror).
 #[test]
 fn a_refused_record_makes_the_answer_a_temporary_failure() {
-    let error = ErrorBox::new();
-    let callbacks = ResolverCallbacks {
-        user_data: std::ptr::null_mut(),
-        txt: Some(refused_txt),
-        a: Some(refused_a),
-        aaaa: None,
-        mx: None,
-        ptr: None,
-    };
-    // SAFETY: live arguments, NUL-terminated strings.
-    unsafe {
-        let auth = mailproof_authenticator_new_callbacks(
-            c"mx.example.org".as_ptr(),
-            &raw const callbacks,
-            error.0,
-        );
-        assert!(!auth.is_null(), "{}", error.message());
-        let spf = mailproof_check_spf(
-            auth,
-            c"203.0.113.66".as_ptr(),
-            c"helo.refused.example".as_ptr(),
-            c"bounce@refused.example".as_ptr(),
-            error.0,
-        );
-        assert!(!spf.is_null(), "{}", error.message());
-        assert_eq!(text(mailproof_spf_result(spf)).unwrap(), "temperror");
-        mailproof_spf_free(spf);
-        mailproof_authenticator_free(auth);
-    }
+    let (mail_from, _) = spf_through_callbacks(
+        Some(refused_txt),
+        Some(refused_a),
+        c"203.0.113.66",
+        c"helo.refused.example",
+        c"bounce@refused.example",
+    );
+    assert_eq!(mail_from, "temperror");
 }
 
 /// Review finding: a clock of `(uint64_t)-1` broke the authenticator for good (a caught
