@@ -138,7 +138,8 @@ impl AuthResults {
     fn render(&self, out: &mut impl fmt::Write, separator: &str) -> fmt::Result {
         write!(out, "{AUTHENTICATION_RESULTS}: ")?;
         // Read from a field without one (Microsoft's form), which is written back so.
-        let without_id = self.authserv_id.is_empty() && !self.results.is_empty();
+        let without_id =
+            self.authserv_id.is_empty() && self.version.is_none() && !self.results.is_empty();
         if !without_id {
             write_value(out, &self.authserv_id)?;
             if let Some(version) = self.version {
@@ -847,6 +848,23 @@ mod tests {
         );
         let value = line.strip_prefix("Authentication-Results:").unwrap();
         assert_eq!(AuthResults::parse(value.as_bytes()).unwrap(), results);
+    }
+
+    #[test]
+    fn fuzz_empty_quoted_authserv_id_with_a_version_round_trips() {
+        // Found by the auth_results fuzz target: `""` with a version was written back
+        // without either, losing the version.
+        let value = b"\"\"9;999X=0\nXX=0`;()HL0X=0";
+        let parsed = AuthResults::parse(value).unwrap();
+        assert_eq!((parsed.authserv_id.as_str(), parsed.version), ("", Some(9)));
+        for written in [parsed.to_string(), parsed.to_header_field()] {
+            let again = &written["Authentication-Results:".len()..];
+            assert_eq!(
+                AuthResults::parse(again.as_bytes()).unwrap(),
+                parsed,
+                "{written}"
+            );
+        }
     }
 
     #[test]
