@@ -789,6 +789,16 @@ mod tests {
         );
     }
 
+    /// `written` (a whole field) parses back to `expected`.
+    fn assert_reads_back(written: &str, expected: &AuthResults) {
+        let value = written.strip_prefix("Authentication-Results:").unwrap();
+        assert_eq!(
+            &AuthResults::parse(value.as_bytes()).unwrap(),
+            expected,
+            "{written}"
+        );
+    }
+
     #[test]
     fn quoted_local_part_before_the_domain() {
         // RFC 8601 §2.2 `pvalue`: the local-part may be a quoted-string (review finding: the
@@ -804,8 +814,7 @@ mod tests {
         assert_eq!(results.results[1].result, "none");
         // Rendered back quoted whole, which reads back the same.
         let one_line = results.to_string();
-        let value = one_line.strip_prefix("Authentication-Results:").unwrap();
-        assert_eq!(AuthResults::parse(value.as_bytes()).unwrap(), results);
+        assert_reads_back(&one_line, &results);
     }
 
     #[test]
@@ -832,8 +841,7 @@ mod tests {
             line.starts_with("Authentication-Results: spf=pass (sender IP"),
             "{line}"
         );
-        let value = line.strip_prefix("Authentication-Results:").unwrap();
-        assert_eq!(AuthResults::parse(value.as_bytes()).unwrap(), results);
+        assert_reads_back(&line, &results);
         // With an authserv-id, the bare item alone.
         let results = AuthResults::parse(
             b" mx.microsoft.com; dmarc=pass action=none header.from=example.com",
@@ -846,8 +854,7 @@ mod tests {
             line.ends_with("dmarc=pass action=none header.from=example.com"),
             "{line}"
         );
-        let value = line.strip_prefix("Authentication-Results:").unwrap();
-        assert_eq!(AuthResults::parse(value.as_bytes()).unwrap(), results);
+        assert_reads_back(&line, &results);
     }
 
     #[test]
@@ -858,12 +865,7 @@ mod tests {
         let parsed = AuthResults::parse(value).unwrap();
         assert_eq!((parsed.authserv_id.as_str(), parsed.version), ("", Some(9)));
         for written in [parsed.to_string(), parsed.to_header_field()] {
-            let again = &written["Authentication-Results:".len()..];
-            assert_eq!(
-                AuthResults::parse(again.as_bytes()).unwrap(),
-                parsed,
-                "{written}"
-            );
+            assert_reads_back(&written, &parsed);
         }
     }
 
